@@ -177,6 +177,12 @@ def simulate(card: Card, *, at: Mapping[str, object] | None = None, device: str 
         raise InputError(f"card {card.id} has no simulation")
     if sim.algorithm in NETWORK_SCENARIOS:
         return simulate_network(card, at=at, device=device, seed=seed, steps=steps, progress=progress)
+    from gpu_validation._scenarios import scenarios
+    table = scenarios()
+    if sim.algorithm in table:
+        if noncommuting:
+            raise InputError(f"card {card.id}: --noncommuting does not apply")
+        return table[sim.algorithm](card, at=at, device=device, seed=seed, steps=steps, progress=progress)
     if card.estimator is not None:
         return simulate_mean_square(card, at=at, device=device, seed=seed, steps=steps, seeds=seeds,
                                     factors=factors, progress=progress, noncommuting=noncommuting)

@@ -26,10 +26,13 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 from scipy.optimize import brentq
 
 from numerics._compile import MP_DIGITS, compiled
+from numerics._result import CheckResult
 from numerics._evaluate import claim_value, claim_value_mp, with_spectral
 from numerics._spectral import (critical_by_brentq, critical_by_findroot_mp, matrix_of, spectral_radius)
 from numerics._strategies import points as point_strategy
-from theory import Bound, Card, DerivationError, Identity, InputError, MeanSquareThreshold, Observed, Threshold
+from numerics._models import agree, card_data, model_of, quantities, relation_holds, scalar
+from theory import (Bound, Card, DerivationError, Identity, InputError, MeanSquareThreshold, Observed, Relation,
+                    Threshold)
 from theory._assume import sample_points
 from theory._card import Claim
 from theory.derive import Derived, derive_claim
@@ -38,20 +41,6 @@ RTOL_POINTS = 1e-10     # derived vs claimed in float64 at random points
 RTOL_ROOT = 1e-10       # brentq root vs claim
 RTOL_MP = 1e-30         # 50-digit root vs claim at 50 digits
 CROSSING = (0.99, 1.01)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's outcome. ``passed`` is None when the check does not apply here."""
-    name: str
-    passed: bool | None
-    detail: str
-    claim: str = ""
-    counterexample: dict | None = None
-
-    def to_json(self) -> dict:
-        return {"name": f"{self.claim}:{self.name}" if self.claim else self.name,
-                "passed": self.passed, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -449,6 +438,93 @@ IDENTITY_NUMERICS: dict[str, Callable[..., list[CheckResult]]] = {
 }
 
 
+def _merge_topics() -> None:
+    from numerics import _implicit_bias, _logcosh, _minimalist, _noisy_quadratic, _preference, _softmax
+    for topic in (_implicit_bias, _logcosh, _minimalist, _noisy_quadratic, _preference, _softmax):
+        for name, fn in topic.IDENTITY_NUMERICS.items():
+            if name in IDENTITY_NUMERICS and IDENTITY_NUMERICS[name] is not fn:
+                raise RuntimeError(f"identity numeric route {name!r} is registered twice")
+            IDENTITY_NUMERICS[name] = fn
+
+
+# -- relations over a numeric model's quantities -------------------------------------------------
+
+def _relation_sides(card: Card, claim: Relation, point: Mapping[sp.Symbol, float], data) -> tuple[float, float]:
+    free = claim.lhs.free_symbols | claim.rhs.free_symbols
+    values: dict[sp.Symbol, float] = {s: float(point[s]) for s in free if s in point}
+    if card.model is not None and free & set(card.model.quantities):
+        q = quantities(card, point, data)
+        values.update({s: scalar(q, s.name) for s in card.model.quantities if s in free})
+    args = sorted(free, key=lambda s: s.name)
+    lhs = float(compiled(claim.lhs, args)(*[values[s] for s in args]))
+    rhs = float(compiled(claim.rhs, args)(*[values[s] for s in args]))
+    return lhs, rhs
+
+
+def _relation_checks(card: Card, claim: Relation, examples: int, seed: int) -> list[CheckResult]:
+    syms = list(card.parameters_of(claim))
+    relations = [r for r in card.assumptions_for(claim) if r.free_symbols <= set(syms)]
+    base = card_data(card) if card.model is not None else None
+    use_instances = card.model is not None and card.model.instances and model_of(card).instances is not None
+
+    def why_fails(sample) -> str | None:
+        point, data = sample
+        try:
+            lhs, rhs = _relation_sides(card, claim, point, data)
+        except (InputError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            return f"the model failed: {exc}"
+        if not relation_holds(lhs, claim.relation, rhs, claim.tol):
+            return f"{claim.lhs} = {lhs:.12g} is not {claim.relation} {claim.rhs} = {rhs:.12g}"
+        return None
+
+    from hypothesis import strategies as st
+    pts = point_strategy(card, syms, relations)
+    strategy = st.tuples(pts, st.just(base))
+    if use_instances:
+        strategy = st.one_of(strategy, st.tuples(pts, model_of(card).instances(base)))
+    with np.errstate(all="ignore"):
+        bad = _search(strategy, lambda smp: why_fails(smp) is not None, examples, seed)
+    what = f"{claim.lhs} {claim.relation} {claim.rhs}"
+    where = f" where {', '.join(map(str, claim.where))}" if claim.where else ""
+    if bad is None:
+        return [CheckResult("relation", True, f"{what}{where} at {examples} hypothesis points"
+                            + (" (card instance and random instances of its family)" if use_instances else ""),
+                            claim.name)]
+    point, data = bad
+    inst = "" if data == base else f", instance {data}"
+    return [CheckResult("relation", False, f"{why_fails(bad)} at {_fmt(point)}{inst} (shrunk)", claim.name,
+                        {"at": _named(point), "data": data if data != base else None, "reason": why_fails(bad),
+                         "check": "relation", "shrunk": True})]
+
+
+def _model_route_check(card: Card, count: int, seed: int) -> list[CheckResult]:
+    """The model's quantities computed twice, by independent routes, at seeded points."""
+    model = model_of(card)
+    if model.independent is None:
+        return []
+    relations = list(card.assumptions)
+    pts = sample_points(list(card.symbols), relations, count=count, seed=seed + 6, override=card.sample) \
+        if card.symbols else [{}] * count
+    data = card_data(card)
+    compared: set[str] = set()
+    for p in pts:
+        pf = {s: float(v) for s, v in p.items()}
+        try:
+            a = quantities(card, pf, data)
+            b = quantities(card, pf, data, independent=True)
+        except (InputError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            return [CheckResult("independent_route", False, f"the model failed at {_fmt(pf)}: {exc}")]
+        for name, other in b.items():
+            if name not in a:
+                continue
+            compared.add(name)
+            if not agree(a[name], other, model.rtol):
+                return [CheckResult("independent_route", False, f"{name}: {a[name]} vs independent {other} at "
+                                    f"{_fmt(pf)}", "", {"at": _named(pf), name: a[name], "independent": other})]
+    return [CheckResult("independent_route", True, f"{', '.join(sorted(compared))}: two independent computations "
+                        f"agree to {model.rtol:g} at {len(pts)} seeded points")]
+
+
 # -- bounds -------------------------------------------------------------------------------------
 
 def _bound_checks(card: Card, claim: Bound, derived: Derived, examples: int, seed: int) -> list[CheckResult]:
@@ -517,6 +593,8 @@ def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0,
     if isinstance(claim, Observed):
         return [CheckResult("simulation", None, f"observed claim ({claim.statement}); measured by simulation",
                             claim.name)]
+    if isinstance(claim, Relation):
+        return _relation_checks(card, claim, examples, seed)
     try:
         derived = derive_claim(card, claim)
     except DerivationError as exc:
@@ -533,6 +611,7 @@ def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0,
             results += _threshold_checks(card, claim, derived, examples, seed, count)
         elif isinstance(claim, Identity):
             results.append(_identity_search(card, claim, derived, examples, seed))
+            _merge_topics()
             numeric = IDENTITY_NUMERICS.get(claim.derivation)
             if numeric is not None:
                 results += numeric(card, claim, examples, seed, count)
@@ -544,12 +623,14 @@ def check(card: Card, *, examples: int = 200, seed: int = 0, count: int = 8) -> 
     checks: list[CheckResult] = []
     for claim in card.claims:
         checks += check_claim(card, claim, examples=examples, seed=seed, count=count)
+    if card.model is not None:
+        checks += _model_route_check(card, count, seed)
     return CardReport(card.id, tuple(checks), seed, examples)
 
 
 def with_claim(card: Card, name: str | None, value: sp.Expr) -> Card:
     """A copy of ``card`` whose claim ``name`` (default: the first with a value) states ``value``."""
-    candidates = [c for c in card.claims if not isinstance(c, (Observed, MeanSquareThreshold))]
+    candidates = [c for c in card.claims if not isinstance(c, (Observed, MeanSquareThreshold, Relation))]
     if name is None:
         if not candidates:
             raise InputError(f"card {card.id} has no claim with a formula")

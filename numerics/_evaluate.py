@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 from numerics._compile import MP_DIGITS, compiled
-from theory import AssumptionError, Bound, Card, InputError, MeanSquareThreshold, Observed, Threshold
+from theory import AssumptionError, Bound, Card, InputError, MeanSquareThreshold, Observed, Relation, Threshold
 from theory._assume import holds, symbol_violation
 from theory._card import Claim
 
@@ -68,7 +68,8 @@ def validate_point(card: Card, at: Mapping[str, object], *, claims: Sequence[Cla
                 raise AssumptionError("spectrum: at least one eigenvalue must be positive")
             continue
         if name not in by_name:
-            known = ", ".join(sorted(by_name) + ([SPECTRUM] if card.eigenvalue is not None else []))
+            known = ", ".join(sorted(by_name) + ([SPECTRUM] if card.eigenvalue is not None else [])
+                              + (sorted(card.model.data) if card.model is not None else []))
             raise InputError(f"card {card.id} has no parameter {name!r} (parameters: {known})")
         sym = by_name[name]
         if sym in card.spectral:
@@ -143,9 +144,14 @@ def claim_value_mp(card: Card, claim: Claim, point: Mapping[sp.Symbol, object],
 def evaluate_with_reasons(card: Card, at: Mapping[str, object]) -> tuple[dict[str, float | None], dict[str, str]]:
     """Every non-observed claim of ``card`` at the bindings ``at``; a claim whose parameters are
     not all bound is None, with the reason. Raises when no claim can be evaluated."""
-    claims = [c for c in card.claims if not isinstance(c, Observed) or c.value is not None]
+    data_over: dict[str, object] = {}
+    if card.model is not None:
+        data_over = {k: v for k, v in at.items() if k in card.model.data}
+        at = {k: v for k, v in at.items() if k not in card.model.data}
+    claims = [c for c in card.claims if (not isinstance(c, Observed) or c.value is not None)
+              and not isinstance(c, Relation)]
     point, spectrum = validate_point(card, at, claims=claims, require=False)
-    values: dict[str, float | None] = {}
+    values: dict[str, object] = {}
     reasons: dict[str, str] = {}
     first_error: InputError | None = None
     for claim in claims:
@@ -156,9 +162,37 @@ def evaluate_with_reasons(card: Card, at: Mapping[str, object]) -> tuple[dict[st
             values[claim.name] = None
             reasons[claim.name] = str(exc)
             first_error = first_error or exc
+    if card.model is not None:
+        _model_values(card, point, data_over, values, reasons)
     if first_error is not None and all(v is None for v in values.values()):
         raise first_error
     return values, reasons
+
+
+def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> None:
+    """The model's quantities and the truth of each relation (every parameter must be bound)."""
+    from numerics._models import card_data, quantities, relation_holds, scalar
+    missing = [s.name for s in card.symbols if s not in point]
+    if missing:
+        for q in card.model.quantities:
+            values[q.name] = None
+            reasons[q.name] = f"card {card.id} needs a value for {', '.join(missing)}"
+        return
+    for rel in card.assumptions:
+        if holds(rel, point) is False:
+            raise AssumptionError(f"{rel} does not hold")
+    q = quantities(card, point, card_data(card, data_over))
+    values.update(q)
+    for claim in card.claims:
+        if isinstance(claim, Relation):
+            if any(holds(c, point) is False for c in claim.where):
+                values[claim.name] = None
+                reasons[claim.name] = f"claimed only where {', '.join(map(str, claim.where))}"
+                continue
+            env = {**{s: point[s] for s in card.symbols}, **{s: scalar(q, s.name) for s in card.model.quantities
+                                                             if s.name in q and not isinstance(q[s.name], list)}}
+            lhs, rhs = float(claim.lhs.subs(env)), float(claim.rhs.subs(env))
+            values[claim.name] = relation_holds(lhs, claim.relation, rhs, claim.tol)
 
 
 def evaluate(card: Card, at: Mapping[str, object]) -> dict[str, float | None]:

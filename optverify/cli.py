@@ -54,16 +54,25 @@ def parse_at(items: list[str] | None) -> dict[str, object]:
                 value = json.loads(raw)
             except json.JSONDecodeError:
                 raise InputError(f"--at {name}: {raw!r} is not a list of numbers") from None
-            if not isinstance(value, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                      for v in value):
-                raise InputError(f"--at {name}: {raw!r} is not a list of numbers")
-            out[name] = [float(v) for v in value]
+            if not isinstance(value, list) or not value or not _numeric_list(value):
+                raise InputError(f"--at {name}: {raw!r} is not a list of numbers (or of lists of numbers)")
+            out[name] = _floats(value)
         else:
             try:
                 out[name] = float(raw)
             except ValueError:
                 raise InputError(f"--at {name}: {raw!r} is not a number") from None
     return out
+
+
+def _numeric_list(value) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(_numeric_list(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _floats(value):
+    return [_floats(v) for v in value] if isinstance(value, list) else float(value)
 
 
 def _extra_cards(args) -> list:
@@ -223,6 +232,14 @@ def cmd_simulate(args) -> int:
         plot_simulation(result, args.plot)
     if args.json:
         _json(result.to_json(trajectories=args.trajectories))
+    elif hasattr(result, "lines"):
+        _emit(f"{result.id}: {result.algorithm} on {result.device} ({result.dtype}), seed {result.seed}")
+        for line in result.lines:
+            _emit(f"  {line}")
+        for v in result.verdicts:
+            _emit(f"  [{ {True: 'agrees', False: 'DISAGREES', None: 'n/a'}[v.agrees] }] {v.claim}: {v.detail}")
+        if args.plot:
+            _emit(f"  plot written to {args.plot}")
     else:
         head = (f"predicted {result.param}* = {result.predicted:.10g}, " if not (result.points and hasattr(
             result.points[0], "sharpness")) else "")

@@ -19,6 +19,8 @@ def plot_simulation(result, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if hasattr(result, "panels"):
+        return plot_panels(result, path)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
     cmap = plt.get_cmap("coolwarm")
     if result.points and hasattr(result.points[0], "exact"):
@@ -100,4 +102,38 @@ def plot_sweep(series: dict, path: str | Path) -> Path:
     at = ", ".join(f"{k}={v if not isinstance(v, list) else f'[{len(v)} values]'}" for k, v in series["at"].items())
     ax.set_title(f"{series['id']}\n{at}", fontsize=8)
     ax.legend(fontsize=8)
+    return _save(fig, path, plt)
+
+
+def plot_panels(result, path: str | Path) -> Path:
+    """A scenario's panels side by side: curves, predicted levels dashed, its verdicts in the title."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = result.panels
+    if not panels:
+        raise ValueError(f"scenario {result.algorithm} draws no figure")
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), constrained_layout=True, squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        colors = plt.get_cmap("tab10")
+        for i, c in enumerate(panel.curves):
+            style = c.style
+            kwargs = {"ls": "none", "marker": "o", "ms": 3} if style == "o" else \
+                {"ls": "-", "marker": "o", "ms": 3} if style == "o-" else {"ls": style}
+            ax.plot(c.x, c.y, color=colors(i % 10), lw=1.3, label=c.label, **kwargs)
+        for label, y in panel.hlines:
+            ax.axhline(y, color="k", ls="--", lw=1, label=label)
+        for label, x in panel.vlines:
+            ax.axvline(x, color="0.4", ls=":", lw=1, label=label)
+        if panel.logx:
+            ax.set_xscale("log")
+        if panel.logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(panel.xlabel)
+        ax.set_ylabel(panel.ylabel)
+        ax.set_title(panel.title, fontsize=9)
+        ax.legend(fontsize=7, loc="best")
+    verdict = "agrees" if result.agrees else "DISAGREES"
+    fig.suptitle(f"{result.id} ({result.device}): {verdict}", fontsize=10)
     return _save(fig, path, plt)

@@ -1,12 +1,12 @@
 """optverify's theory layer: cards, claims, the catalogue and symbolic engines (SymPy only)."""
-from theory._card import (Bound, Card, Claim, Estimator, Identity, MeanSquareThreshold, Observed, Simulation,
-                          Source, Threshold)
+from theory._card import (Bound, Card, Claim, Estimator, Identity, MeanSquareThreshold, Model, Observed, Relation,
+                          Simulation, Source, Threshold)
 from theory._catalogue import catalogue, get, load_dir
 from theory._errors import (AssumptionError, CardError, DerivationError, InputError, SuiteError,
                             UnknownCard)
 from theory._parse import parse_claim, parse_formula
 
-__all__ = ["Card", "Claim", "Threshold", "Identity", "Bound", "Observed", "MeanSquareThreshold", "Estimator",
+__all__ = ["Card", "Claim", "Threshold", "Identity", "Bound", "Observed", "MeanSquareThreshold", "Relation", "Model", "Estimator",
            "Simulation", "Source",
            "catalogue", "get", "load_dir", "parse_claim", "parse_formula",
            "SuiteError", "CardError", "UnknownCard", "AssumptionError", "InputError", "DerivationError"]

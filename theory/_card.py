@@ -117,7 +117,61 @@ class MeanSquareThreshold:
         return self.gain
 
 
-Claim = Union[Threshold, Identity, Bound, Observed, MeanSquareThreshold]
+@dataclass(frozen=True)
+class Relation:
+    """``lhs <relation> rhs`` wherever the card's assumptions and ``where`` hold.
+
+    ``lhs``/``rhs`` are expressions in the card's parameters and in the quantities its ``model``
+    computes (e.g. ``V_rlhf >= V_dpo``); ``relation`` is one of ``== <= >= < >``. ``tol`` is the
+    relative tolerance of ``==`` and the slack of ``<=``/``>=``; a strict relation must hold with
+    a margin of ``tol`` (relative). With ``model.instances`` the relation is also checked on random
+    instances of the model's family."""
+    name: str
+    lhs: sp.Expr
+    relation: str
+    rhs: sp.Expr
+    where: tuple[sp.Basic, ...] = ()
+    statement: str = ""
+    tol: float = 1e-9
+    kind = "relation"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lhs", sp.S(self.lhs))
+        object.__setattr__(self, "rhs", sp.S(self.rhs))
+        object.__setattr__(self, "where", tuple(self.where))
+
+    @property
+    def value(self) -> sp.Expr:  # what a table shows: the right-hand side
+        return self.rhs
+
+    @property
+    def conditions(self) -> tuple[sp.Basic, ...]:
+        return self.where
+
+
+RELATIONS = ("==", "<=", ">=", "<", ">")
+
+
+@dataclass(frozen=True)
+class Model:
+    """A construction whose quantities a named numeric model computes (``numerics.MODELS``).
+
+    ``name``: the model's registry name; ``quantities``: the symbols it returns (used by the
+    card's ``Relation`` claims; a quantity may also be a list, e.g. a policy); ``data``: the
+    instance's fixed data (numbers or tuples of numbers by name; ``eval --at NAME=[...]``
+    overrides them); ``instances``: also check relations on random instances that the model's
+    own strategy draws (a hypothesis strategy over data)."""
+    name: str
+    quantities: tuple[sp.Symbol, ...]
+    data: Mapping[str, object] = field(default_factory=dict)
+    instances: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quantities", tuple(self.quantities))
+        object.__setattr__(self, "data", _frozen(self.data))
+
+
+Claim = Union[Threshold, Identity, Bound, Observed, MeanSquareThreshold, Relation]
 
 SPECTRAL_FUNCTIONALS = ("trace", "max", "min", "dim")
 
@@ -196,6 +250,7 @@ class Card:
     estimator: Estimator | None = None
     spectral: Mapping[sp.Symbol, str] = field(default_factory=dict)  # symbol -> trace | max | min | dim
     status: Status = "theorem"
+    model: Model | None = None
     compare_with: str = ""  # id of a counterpart card (e.g. first-order vs zeroth-order) for side-by-side tables
     notes: str = ""
     origin: str = ""  # file the card was loaded from (set by the catalogue)
@@ -233,6 +288,8 @@ class Card:
             self._fail(f"update has {len(self.update)} expressions for {len(self.state)} state variables")
         if self.estimator is not None:
             self._validate_estimator(self.estimator, declared)
+        if self.model is not None:
+            self._validate_model(self.model, declared)
         for sym, functional in self.spectral.items():
             if sym not in declared:
                 self._fail(f"spectral symbol {sym} is not declared")
@@ -271,6 +328,17 @@ class Card:
         if not set(est.preconditioned) <= set(self.state):
             self._fail("estimator: preconditioned variables must be state variables")
 
+    def _validate_model(self, model: Model, declared: set) -> None:
+        if not NAME_PATTERN.match(model.name):
+            self._fail(f"model name {model.name!r} is not an identifier")
+        if not model.quantities:
+            self._fail("a model must compute at least one quantity")
+        if set(model.quantities) & declared or len(set(model.quantities)) != len(model.quantities):
+            self._fail("model quantities must be distinct and not parameters")
+        for key in model.data:
+            if not NAME_PATTERN.match(str(key)) or key in {s.name for s in declared}:
+                self._fail(f"model data name {key!r} must be an identifier and not a parameter")
+
     def _declared(self, free: set, known: set, where: str) -> None:
         missing = sorted(str(s) for s in free - known)
         if missing:
@@ -304,6 +372,18 @@ class Card:
                 self._fail(f"bound {claim.name}: sense must be 'upper' or 'lower'")
         elif isinstance(claim, MeanSquareThreshold):
             pass
+        elif isinstance(claim, Relation):
+            quantities = set(self.model.quantities) if self.model is not None else set()
+            self._declared(claim.lhs.free_symbols | claim.rhs.free_symbols, declared | quantities,
+                           f"relation {claim.name}")
+            for cond in claim.where:
+                if not isinstance(cond, sp.core.relational.Relational):
+                    self._fail(f"relation {claim.name}: condition {cond} is not a relation")
+                self._declared(cond.free_symbols, declared, f"condition {cond} of {claim.name}")
+            if claim.relation not in RELATIONS:
+                self._fail(f"relation {claim.name}: relation must be one of {' '.join(RELATIONS)}")
+            if not 0 <= claim.tol < 1:
+                self._fail(f"relation {claim.name}: tol must be in [0, 1)")
         elif isinstance(claim, Observed):
             if self.simulation is None:
                 self._fail(f"observed claim {claim.name} needs a simulation")
@@ -335,7 +415,7 @@ class Card:
         for claim in self.claims:
             if isinstance(claim, Observed) and claim.value is not None:
                 needed |= sp.S(claim.value).free_symbols
-            if isinstance(claim, (Threshold, Identity, Bound)):
+            if isinstance(claim, (Threshold, Identity, Bound)) and self.model is None:
                 needed |= sp.S(claim.value).free_symbols
             if isinstance(claim, MeanSquareThreshold):
                 needed |= claim.gain.free_symbols | claim.mode_limit.free_symbols
@@ -379,6 +459,11 @@ class Card:
         """The parameters a claim's value depends on, in declaration order."""
         if isinstance(claim, Observed):
             free = sp.S(claim.value).free_symbols if claim.value is not None else set()
+            return tuple(s for s in self.symbols if s in free)
+        if isinstance(claim, Relation):
+            free = claim.lhs.free_symbols | claim.rhs.free_symbols | set().union(*(c.free_symbols for c in claim.where))
+            if self.model is not None and free & set(self.model.quantities):
+                return self.symbols  # a model quantity may depend on every parameter
             return tuple(s for s in self.symbols if s in free)
         free = sp.S(claim.value).free_symbols
         if isinstance(claim, MeanSquareThreshold):

@@ -6,12 +6,10 @@ layer then compares it with the claimed value.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-import sympy as sp
-
-from theory._card import Bound, Card, Claim, Identity, MeanSquareThreshold, Observed, Threshold
+from theory._card import Bound, Card, Claim, Identity, MeanSquareThreshold, Observed, Relation, Threshold
 from theory._errors import DerivationError
+from theory.derive._base import Derived
 from theory.derive.cycles import symmetric_two_cycle
 from theory.derive.linear import (ThresholdDerivation, characteristic_polynomial, critical_threshold,
                                   is_schur_stable, schur_conditions)
@@ -21,15 +19,6 @@ from theory.derive.mean_square import ModeOperator, equal_spectrum_root, mode_ga
 
 __all__ = ["Derived", "derive", "derive_claim", "DERIVATIONS", "iteration_matrix", "characteristic_polynomial",
            "schur_conditions", "critical_threshold", "is_schur_stable", "symmetric_two_cycle"]
-
-
-@dataclass(frozen=True)
-class Derived:
-    """The engine's result for one claim: ``value`` (None for observed claims) and evidence."""
-    claim: str
-    engine: str
-    value: sp.Expr | None
-    details: dict = field(default_factory=dict)
 
 
 def _two_cycle(card: Card, claim: Identity) -> Derived:
@@ -80,6 +69,14 @@ DERIVATIONS: dict[str, Callable[[Card, Identity], Derived]] = {
     "equal_spectrum_root": _equal_spectrum,
     "nearest_complex_zero": _nearest_zero,
 }
+# Topic modules add their own derivations (each exposes DERIVATIONS with the signature above).
+from theory.derive import implicit_bias, logcosh, minimalist, noisy_quadratic, preference, softmax  # noqa: E402,I001
+
+for _topic in (implicit_bias, logcosh, minimalist, noisy_quadratic, preference, softmax):
+    for _name, _fn in _topic.DERIVATIONS.items():
+        if _name in DERIVATIONS:
+            raise DerivationError(f"derivation {_name!r} is registered twice")
+        DERIVATIONS[_name] = _fn
 
 _CACHE: dict[tuple, Derived] = {}
 
@@ -116,6 +113,8 @@ def derive_claim(card: Card, claim: Claim) -> Derived:
         out = Derived(claim.name, f"bound on {claim.of}", inner.value, {"of": claim.of})
     elif isinstance(claim, Observed):
         out = Derived(claim.name, "simulation only", None)
+    elif isinstance(claim, Relation):
+        out = Derived(claim.name, f"numeric model {card.model.name}" if card.model is not None else "relation", None)
     else:  # pragma: no cover - Card validation rejects other kinds
         raise DerivationError(f"unknown claim kind {claim!r}")
     _CACHE[key] = out

@@ -1,0 +1,8 @@
+"""Scenario simulations for GD / SAM / USAM on l(xy) = log cosh(xy) (bifurcation, final sharpness, drift) (see gpu_validation/_scenarios.py).
+
+``SCENARIOS``: name -> ``fn(card, *, at, device, seed, steps, progress) -> ScenarioResult``.
+torch is imported inside the functions (this layer imports torch lazily).
+"""
+from __future__ import annotations
+
+SCENARIOS: dict = {}

@@ -1,0 +1,88 @@
+"""Scenario simulations: a card's ``Simulation(algorithm=NAME)`` that is neither a quadratic grid
+nor a network run is looked up here. A topic module (``gpu_validation/_preference_sim.py``,
+``_implicit_bias_sim.py``, ``_logcosh_sim.py``, ...) exposes
+``SCENARIOS = {name: fn}`` with ``fn(card, *, at, device, seed, steps, progress) -> ScenarioResult``;
+the function imports torch itself (this layer imports torch lazily).
+
+A scenario returns what it measured (``data``), one ``Verdict`` per claim it judges, figure panels
+(``Panel``: curves and reference lines; ``optverify`` draws them) and printable ``lines``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gpu_validation._simulate import Verdict, _num
+
+
+@dataclass(frozen=True)
+class Curve:
+    label: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    style: str = "-"          # matplotlib line style: "-", "--", ":", "o" (markers only), "o-"
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "x": [_num(v) for v in self.x], "y": [_num(v) for v in self.y]}
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    xlabel: str
+    ylabel: str
+    curves: tuple[Curve, ...]
+    hlines: tuple[tuple[str, float], ...] = ()   # (label, y): predicted levels, drawn dashed
+    vlines: tuple[tuple[str, float], ...] = ()
+    logx: bool = False
+    logy: bool = False
+
+    def to_json(self) -> dict:
+        return {"title": self.title, "xlabel": self.xlabel, "ylabel": self.ylabel,
+                "curves": [c.to_json() for c in self.curves],
+                "hlines": [{"label": k, "y": _num(v)} for k, v in self.hlines],
+                "vlines": [{"label": k, "x": _num(v)} for k, v in self.vlines]}
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    id: str
+    algorithm: str
+    verdicts: tuple[Verdict, ...]
+    lines: tuple[str, ...]                  # what the CLI prints, one measurement per line
+    data: dict                              # the measured series and settings (JSON-ready)
+    panels: tuple[Panel, ...] = ()
+    steps: int = 0
+    seeds: int = 1
+    seed: int = 0
+    device: str = "cpu"
+    dtype: str = "float64"
+    versions: dict = field(default_factory=dict)
+    points: tuple = ()                      # scenarios have no threshold grid
+
+    @property
+    def agrees(self) -> bool:
+        judged = [v.agrees for v in self.verdicts if v.agrees is not None]
+        return bool(judged) and all(judged)
+
+    def to_json(self, trajectories: bool = False) -> dict:
+        return {"id": self.id, "algorithm": self.algorithm, "claims": [v.to_json() for v in self.verdicts],
+                "agrees": self.agrees, "data": self.data, "panels": [p.to_json() for p in self.panels],
+                "steps": self.steps, "seeds": self.seeds, "seed": self.seed, "device": self.device,
+                "dtype": self.dtype, "versions": self.versions}
+
+
+Scenario = Callable[..., ScenarioResult]
+
+
+def scenarios() -> dict[str, Scenario]:
+    from gpu_validation import (_implicit_bias_sim, _logcosh_sim, _minimalist_sim, _noisy_quadratic_sim,
+                                _preference_sim, _softmax_sim, _zo_network_sim)
+    out: dict[str, Scenario] = {}
+    for topic in (_implicit_bias_sim, _logcosh_sim, _minimalist_sim, _noisy_quadratic_sim, _preference_sim,
+                  _softmax_sim, _zo_network_sim):
+        for name, fn in topic.SCENARIOS.items():
+            if name in out:
+                raise RuntimeError(f"scenario {name!r} is registered twice")
+            out[name] = fn
+    return out

@@ -1,0 +1,106 @@
+"""The numeric-model mechanism: Relation claims over a model's quantities, the independent route,
+random instances, eval with data overrides, and refutation with a shrunk counterexample."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy as sp
+from hypothesis import strategies as st
+
+from numerics import check
+from numerics._evaluate import evaluate
+from numerics._models import NumericModel, models, register
+from optverify.cli import main
+from theory import Card, CardError, InputError, Model, Relation, Source
+
+x = sp.Symbol("x", positive=True)
+q, s = sp.Symbol("q"), sp.Symbol("s")
+
+
+def _compute(params, data):
+    w = data["weights"]
+    return {"q": sum(wi * params["x"] ** 2 for wi in w), "s": sum(w)}
+
+
+def _independent(params, data):
+    total = 0.0
+    for wi in data["weights"]:
+        total += wi * params["x"] * params["x"]
+    return {"q": total}
+
+
+def _validate(data):
+    w = data["weights"]
+    if any(wi < 0 for wi in w):
+        raise InputError("weights must be nonnegative")
+    return data
+
+
+register("toy_weighted_square", NumericModel(
+    _compute, _independent, lambda base: st.fixed_dictionaries(
+        {"weights": st.lists(st.floats(0, 10), min_size=1, max_size=5)}), _validate))
+
+
+def toy(relation: Relation) -> Card:
+    return Card(id="toy.model.relation", title="toy", symbols=(x,), claims=(relation,), source=Source("toy"),
+                model=Model("toy_weighted_square", (q, s), data={"weights": (1, 2)}, instances=True))
+
+
+def test_relation_verified_with_independent_route():
+    report = check(toy(Relation("nonneg", q, ">=", 0)), examples=50)
+    assert report.passed, report.checks
+    names = [c.name for c in report.checks]
+    assert "relation" in names and "independent_route" in names
+
+
+def test_false_relation_is_refuted_with_shrunk_counterexample():
+    report = check(toy(Relation("too_small", q, "<=", 2 * x**2)), examples=100)
+    assert not report.passed
+    ce = report.counterexample
+    assert ce is not None and ce["shrunk"] and ce["check"] == "relation"
+
+
+def test_relation_uses_random_instances():
+    # true on the card's data (weights sum to 3) but false for other instances of the family
+    report = check(toy(Relation("card_only", s, "==", 3)), examples=100)
+    assert not report.passed and report.counterexample["data"] is not None
+
+
+def test_eval_returns_quantities_relations_and_overrides():
+    card = toy(Relation("nonneg", q, ">=", 0))
+    values = evaluate(card, {"x": 2.0})
+    assert values["q"] == pytest.approx(12.0) and values["s"] == pytest.approx(3.0) and values["nonneg"] is True
+    assert evaluate(card, {"x": 2.0, "weights": [1.0]})["q"] == pytest.approx(4.0)
+    with pytest.raises(InputError, match="nonnegative"):
+        evaluate(card, {"x": 2.0, "weights": [-1.0]})
+
+
+def test_card_validation_of_models():
+    with pytest.raises(CardError, match="undeclared"):
+        toy(Relation("bad", sp.Symbol("zz"), ">=", 0))
+    with pytest.raises(CardError, match="relation must be one of"):
+        toy(Relation("bad", q, "=>", 0))
+    with pytest.raises(CardError, match="not parameters"):
+        Card(id="toy.model.bad", title="t", symbols=(x,), claims=(Relation("r", x, ">", 0),), source=Source("t"),
+             model=Model("m", (x,)))
+
+
+def test_cli_eval_json_with_list_data(tmp_path, capsys):
+    card_file = tmp_path / "toy_card.py"
+    card_file.write_text(
+        "import sympy as sp\nfrom theory import Card, Model, Relation, Source\n"
+        "x = sp.Symbol('x', positive=True)\nq, s = sp.symbols('q s')\n"
+        "CARD = Card(id='toy.model.cli', title='t', symbols=(x,), claims=(Relation('nonneg', q, '>=', 0),),"
+        " source=Source('t'), model=Model('toy_weighted_square', (q, s), data={'weights': (1, 2)}))\n")
+    assert main(["eval", "toy.model.cli", "--cards", str(tmp_path), "--at", "x=1", "--at", "weights=[3,4]",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["values"]["q"] == pytest.approx(7.0)
+    assert main(["eval", "toy.model.cli", "--cards", str(tmp_path), "--at", "x=1", "--at", "nope=[1]"]) == 2
+    err = capsys.readouterr().err
+    assert "no parameter 'nope'" in err and "weights" in err
+
+
+def test_registry_is_one_dict():
+    assert "toy_weighted_square" in models()

@@ -1,0 +1,8 @@
+"""Symbolic derivations for softmax step-size radii beyond the binary case (ghosts of softmax).
+
+Each entry of ``DERIVATIONS`` maps a name that an ``Identity`` claim may give as ``derivation`` to
+a function ``(card, claim) -> Derived`` (pure SymPy; see ``theory.derive._base``).
+"""
+from __future__ import annotations
+
+DERIVATIONS: dict = {}
