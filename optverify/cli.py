@@ -258,14 +258,51 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_table(args) -> int:
-    from optverify.render import table_latex, table_markdown, table_pairs
+    from optverify.render import table_latex, table_markdown, table_pairs, table_values
     extra = _extra_cards(args)
     cards = catalogue(status=args.status, extra=extra)
+    if args.values is not None:
+        chosen = _select(cards, args.values)
+        at = parse_at(args.at)
+        points = [{**at, **p} for p in _grid_points(args.grid)]
+        _emit(table_values(chosen, points, args.format))
+        return EXIT_OK
+    if args.grid or args.at:
+        raise InputError("--at and --grid go with --values")
     if args.pairs:
         _emit(table_pairs(cards, lambda i: get(i, extra=extra), args.format))
     else:
         _emit(table_latex(cards) if args.format == "latex" else table_markdown(cards))
     return EXIT_OK
+
+
+def _select(cards, patterns: list[str]) -> list:
+    """Cards with a numeric model whose id equals or starts with one of ``patterns`` (all if none)."""
+    with_model = [c for c in cards if c.model is not None]
+    if not with_model:
+        raise InputError("no card has a numeric model")
+    if not patterns:
+        return with_model
+    chosen = [c for c in with_model if any(c.id == p or c.id.startswith(p.rstrip(".") + ".") for p in patterns)]
+    if not chosen:
+        raise InputError(f"no card with a numeric model matches {' '.join(patterns)} "
+                         f"(cards with models: {', '.join(c.id for c in with_model) or 'none'})")
+    return chosen
+
+
+def _grid_points(items: list[str] | None) -> list[dict]:
+    """--grid NAME=V1,V2,... (repeatable; the product of all grids)."""
+    points: list[dict] = [{}]
+    for item in items or []:
+        name, _, raw = item.partition("=")
+        try:
+            values = [float(v) for v in raw.split(",")] if raw else []
+        except ValueError:
+            values = []
+        if not name.strip() or not values or not all(math.isfinite(v) for v in values):
+            raise InputError(f"--grid {item!r}: expected NAME=V1,V2,... (numbers)")
+        points = [{**p, name.strip(): v} for p in points for v in values]
+    return points
 
 
 def cmd_new(args) -> int:
@@ -384,6 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("markdown", "latex"), default="markdown")
     s.add_argument("--status", choices=("theorem", "conjecture"))
     s.add_argument("--pairs", action="store_true", help="side by side with each card's counterpart (e.g. FO vs ZO)")
+    s.add_argument("--values", nargs="*", metavar="ID", help="the computed quantities of cards with a numeric model "
+                   "(ids or id prefixes, e.g. rlhf_dpo), side by side")
+    s.add_argument("--at", action="append", help="with --values: NAME=VALUE bindings")
+    s.add_argument("--grid", action="append", help="with --values: NAME=V1,V2,... (one row per value)")
     s.set_defaults(func=cmd_table)
 
     s = sub.add_parser("new", help="write a card skeleton to fill in")

@@ -102,5 +102,22 @@ def test_cli_eval_json_with_list_data(tmp_path, capsys):
     assert "no parameter 'nope'" in err and "weights" in err
 
 
+def test_table_values_side_by_side(tmp_path, capsys):
+    (tmp_path / "toy_card.py").write_text(
+        "import sympy as sp\nfrom theory import Card, Model, Relation, Source\n"
+        "x = sp.Symbol('x', positive=True)\nq, s = sp.symbols('q s')\n"
+        "CARD = Card(id='toy.model.table', title='t', symbols=(x,), claims=(Relation('nonneg', q, '>=', 0),),"
+        " source=Source('t'), model=Model('toy_weighted_square', (q, s), data={'weights': (1, 2)}))\n")
+    assert main(["table", "--values", "toy.model", "--cards", str(tmp_path), "--grid", "x=1,2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "| construction | at | q | s |"
+    assert lines[2:] == ["| `toy.model.table` | x=1 | 3 | 3 |", "| `toy.model.table` | x=2 | 12 | 3 |"]
+    assert main(["table", "--values", "toy.model", "--cards", str(tmp_path), "--grid", "x=1,2", "--format",
+                 "latex"]) == 0
+    assert r"\texttt{toy.model.table} & $x=2$ & 12 & 3 \\" in capsys.readouterr().out
+    assert main(["table", "--values", "nothing.here", "--cards", str(tmp_path)]) == 2
+    assert main(["table", "--values", "toy", "--cards", str(tmp_path), "--grid", "x=a"]) == 2
+
+
 def test_registry_is_one_dict():
     assert "toy_weighted_square" in models()
