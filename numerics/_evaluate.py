@@ -163,10 +163,27 @@ def evaluate_with_reasons(card: Card, at: Mapping[str, object]) -> tuple[dict[st
             reasons[claim.name] = str(exc)
             first_error = first_error or exc
     if card.model is not None:
+        if data_over:  # a claim's closed form is stated for the card's own data
+            for claim in claims:
+                if values.get(claim.name) is not None:
+                    values[claim.name] = None
+                    reasons[claim.name] = (f"the closed form is stated for the card's own data; with "
+                                           f"{', '.join(sorted(data_over))} given, see the model's quantities")
         _model_values(card, point, data_over, values, reasons)
     if first_error is not None and all(v is None for v in values.values()):
         raise first_error
     return values, reasons
+
+
+def _plain(v: object) -> object:
+    """numpy scalars and arrays -> float and (nested) lists, for printing and JSON."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (np.floating, np.integer)):
+        return float(v)
+    return v
 
 
 def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> None:
@@ -182,7 +199,7 @@ def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> 
         if holds(rel, point) is False:
             raise AssumptionError(f"{rel} does not hold")
     q = quantities(card, point, card_data(card, data_over))
-    values.update(q)
+    values.update({k: _plain(v) for k, v in q.items()})
     for claim in card.claims:
         if isinstance(claim, Relation):
             if any(holds(c, point) is False for c in claim.where):

@@ -25,7 +25,8 @@ def test_a_good_card_builds():
 
 @pytest.mark.parametrize(("over", "message"), [
     ({"id": "GD quadratic"}, "method.setting.quantity"),
-    ({"id": "gd.quadratic"}, "method.setting.quantity"),
+    ({"id": "gd"}, "method.setting.quantity"),
+    ({"id": "gd..quadratic"}, "method.setting.quantity"),
     ({"update": (x - eta * beta * x,)}, "undeclared symbol"),
     ({"claims": (Threshold("eta_crit", eta, 2 / (lam * beta)),)}, "undeclared symbol"),
     ({"claims": (Threshold("eta_crit", eta, 2 / (lam * eta)),)}, "depends on its own parameter"),

@@ -16,8 +16,42 @@ STRICT_MARGIN = 1e-3
 INTEGER_MAX = 20  # integer parameters (multiplicities, direction counts) are drawn from 1..20
 
 
+_FAST: dict[sp.Basic, tuple] = {}
+
+
+def _fast_holds(relation: sp.Basic, values: Mapping[sp.Symbol, object]) -> bool | None:
+    """Float fast path: a relation between real expressions, compiled once (stdlib math), at float
+    values of all its symbols. None when it does not apply (then SymPy decides)."""
+    if not isinstance(relation, sp.core.relational.Relational) or isinstance(relation, (sp.Eq, sp.Ne)):
+        return None
+    entry = _FAST.get(relation)
+    if entry is None:
+        args = tuple(sorted(relation.free_symbols, key=lambda s: s.name))
+        entry = (args, sp.lambdify(args, relation.lhs - relation.rhs, modules="math"), type(relation))
+        _FAST[relation] = entry
+    args, gap, kind = entry
+    try:
+        vals = [values[a] for a in args]
+    except KeyError:
+        return None
+    if not all(isinstance(v, float) for v in vals):
+        return None
+    try:
+        g = gap(*vals)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return None
+    if not isinstance(g, float) or not math.isfinite(g) or abs(g) < 1e-9 * (1 + max(abs(v) for v in vals)):
+        return None  # near the boundary or not a real number: let SymPy decide exactly
+    return {sp.StrictLessThan: g < 0, sp.LessThan: g < 0, sp.StrictGreaterThan: g > 0,
+            sp.GreaterThan: g > 0}.get(kind)
+
+
 def holds(relation: sp.Basic, values: Mapping[sp.Symbol, object]) -> bool | None:
     """True / False when ``relation`` is decided at ``values``, None when undecidable."""
+    if values:
+        fast = _fast_holds(relation, values)
+        if fast is not None:
+            return fast
     expr = relation.subs(values) if values else relation
     if expr in (sp.true, True):
         return True

@@ -12,7 +12,7 @@ import sympy as sp
 from theory._assume import holds, symbol_violation
 from theory._errors import CardError
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,}$")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 Status = Literal["theorem", "conjecture"]
 
@@ -273,7 +273,7 @@ class Card:
             raise CardError(f"card {self.id!r}: compare_with {self.compare_with!r} is not a card id")
         if not ID_PATTERN.match(self.id):
             raise CardError(f"card id {self.id!r} is not of the form method.setting.quantity "
-                            "(lower-case words joined by dots)")
+                            "(two or more lower-case words joined by dots)")
         if self.status not in ("theorem", "conjecture"):
             self._fail(f"status must be 'theorem' or 'conjecture', got {self.status!r}")
         if not self.claims:
