@@ -50,6 +50,7 @@ class CardReport:
     seed: int
     examples: int
     extra: dict = field(default_factory=dict)
+    status: str = "theorem"   # the card's: a conjecture that is not confirmed is a finding, not a defect
 
     @property
     def passed(self) -> bool:
@@ -66,7 +67,7 @@ class CardReport:
         return replace(self, checks=self.checks + tuple(more))
 
     def to_json(self) -> dict:
-        return {"id": self.id, "passed": self.passed, "checks": [c.to_json() for c in self.checks],
+        return {"id": self.id, "status": self.status, "passed": self.passed, "checks": [c.to_json() for c in self.checks],
                 "counterexample": self.counterexample, "seed": self.seed, "examples": self.examples}
 
 
@@ -625,7 +626,7 @@ def check(card: Card, *, examples: int = 200, seed: int = 0, count: int = 8) -> 
         checks += check_claim(card, claim, examples=examples, seed=seed, count=count)
     if card.model is not None:
         checks += _model_route_check(card, count, seed)
-    return CardReport(card.id, tuple(checks), seed, examples)
+    return CardReport(card.id, tuple(checks), seed, examples, status=card.status)
 
 
 def with_claim(card: Card, name: str | None, value: sp.Expr) -> Card:

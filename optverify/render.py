@@ -146,7 +146,8 @@ def show(card: Card) -> str:
 
 def report_text(report: CardReport, verbose: bool = False) -> str:
     ran = [c for c in report.checks if c.passed is not None]
-    status = "VERIFIED" if report.passed else "REFUTED " if report.counterexample else "FAILED  "
+    status = ("VERIFIED" if report.passed else "REFUTED " if report.counterexample
+              else "UNCONFIRMED (conjecture)" if report.status == "conjecture" else "FAILED  ")
     head = f"{status}  {report.id}  ({sum(bool(c.passed) for c in ran)}/{len(ran)} checks passed)"
     lines = [head]
     for c in report.checks:

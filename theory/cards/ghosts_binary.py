@@ -10,7 +10,7 @@ Reference: Sao, "Ghosts of Softmax", arXiv:2603.13552, abstract (the binary radi
 """
 import sympy as sp
 
-from theory import Card, Identity, Source
+from theory import Bound, Card, Identity, Source
 
 delta = sp.Symbol("delta", real=True)
 Da = sp.Symbol("Delta_a", positive=True)
@@ -21,8 +21,11 @@ CARD = Card(
     title="Ghosts of softmax (binary): Taylor radius in the step size",
     symbols=(delta, Da),
     claims=(Identity("radius", value=sp.sqrt(delta**2 + sp.pi**2) / Da, derivation="nearest_complex_zero",
-                     arguments={"partition": 1 + sp.exp(-(delta + Da * tau)), "variable": tau}),),
+                     arguments={"partition": 1 + sp.exp(-(delta + Da * tau)), "variable": tau}),
+            Bound("above_multiclass_bound", of="radius", value=sp.pi / Da, sense="lower")),
     source=Source("2603.13552", "abstract", "Sao 2026"),
-    notes="The softmax step-size experiment of the issue (one step along -grad L swept in r = tau Delta_a / pi) "
-          "is not built yet; the claim is checked symbolically and by complex root counting.",
+    notes="The radius is checked symbolically (nearest zero of Z by solveset) and numerically (argument principle and "
+          "a 50-digit complex root search). The bound claim checks that the multiclass lower bound pi/Delta_a "
+          "(card ghosts.multiclass.radius_lower_bound) holds here, with equality at delta = 0. The step-size "
+          "simulation (one step along -grad L swept in r = tau Delta_a / pi) lives on the multiclass card.",
 )
