@@ -133,7 +133,7 @@ def show(card: Card) -> str:
             lines.append("  holds under: " + ", ".join(map(str, claim.conditions)))
     if card.simulation is not None:
         sim = card.simulation
-        at = ", ".join(f"{k.name}={v:g}" for k, v in sim.at.items())
+        at = ", ".join(f"{k.name}={float(v):g}" for k, v in sim.at.items())
         extra = f", spectrum={list(sim.spectrum)}" if sim.spectrum else ""
         opts = f", options={dict(sim.options)}" if sim.options else ""
         lines += ["", f"simulation: {sim.algorithm} at {at or '-'}{extra}{opts}; factors {list(sim.factors)}, "
@@ -186,7 +186,7 @@ def _point_text(card: Card, latex: bool) -> str:
     sim = card.simulation
     if sim is None:
         return ""
-    parts = [f"{sp.latex(k) if latex else k.name}={v:g}" for k, v in sim.at.items()]
+    parts = [f"{sp.latex(k) if latex else k.name}={float(v):g}" for k, v in sim.at.items()]
     if sim.spectrum and card.eigenvalue is not None:
         if len(sim.spectrum) <= 4:
             spec = ",".join(f"{v:g}" for v in sim.spectrum)
@@ -202,10 +202,15 @@ def table_rows(cards) -> list[dict]:
     rows = []
     for card in cards:
         for claim in card.claims:
-            if isinstance(claim, Observed) and claim.value is None:
-                continue
             rows.append({"card": card, "claim": claim, "value": _table_value(card, claim)})
     return rows
+
+
+def _statement_cell(card: Card, claim, latex_doc: bool) -> str:
+    """Math in $...$; an observed claim without a formula is prose (escaped for LaTeX)."""
+    if isinstance(claim, Observed) and claim.value is None:
+        return _tex_escape(claim.statement) if latex_doc else claim.statement
+    return f"${claim_statement(card, claim, latex=True)}$"
 
 
 def table_markdown(cards) -> str:
@@ -213,15 +218,19 @@ def table_markdown(cards) -> str:
     for r in table_rows(cards):
         card, claim = r["card"], r["claim"]
         assume = ", ".join(str(a) for a in card.assumptions) or "-"
-        lines.append(f"| `{card.id}` | ${claim_statement(card, claim, latex=True)}$ | {assume} | {r['value'] or '-'} | "
-                     f"{_point_text(card, False) or '-'} | {card.source} |")
+        cells = [f"`{card.id}`", _statement_cell(card, claim, False), assume, r["value"] or "-",
+                 _point_text(card, False) or "-", str(card.source)]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{",
+        "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+
+
 def _tex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#")):
-        text = text.replace(a, b)
-    return text
+    """Plain text for a LaTeX document (one pass, so replacements are not escaped again)."""
+    return "".join(_TEX.get(ch, ch) for ch in text)
 
 
 def table_latex(cards) -> str:
@@ -232,7 +241,7 @@ def table_latex(cards) -> str:
         card, claim = r["card"], r["claim"]
         assume = ", ".join(f"${sp.latex(a)}$" for a in card.assumptions) or "--"
         at = _point_text(card, True)
-        lines.append(rf"\texttt{{{_tex_escape(card.id)}}} & ${claim_statement(card, claim, latex=True)}$ & "
+        lines.append(rf"\texttt{{{_tex_escape(card.id)}}} & {_statement_cell(card, claim, True)} & "
                      rf"{assume} & {r['value'] or '--'} & {'$' + at + '$' if at else '--'} & "
                      rf"{_tex_escape(str(card.source))} \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
