@@ -189,6 +189,10 @@ def _plain(v: object) -> object:
 def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> None:
     """The model's quantities and the truth of each relation (every parameter must be bound)."""
     from numerics._models import card_data, quantities, relation_holds, scalar
+    # a parameter the user did not bind takes the card's own simulation value (e.g. an optimiser's
+    # hyper-parameters, which a construction's quantities do not depend on)
+    defaults = dict(card.simulation.at) if card.simulation is not None else {}
+    point = {**{s: float(v) for s, v in defaults.items() if s in card.symbols}, **point}
     missing = [s.name for s in card.symbols if s not in point]
     if missing:
         for q in card.model.quantities:

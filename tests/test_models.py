@@ -121,3 +121,14 @@ def test_table_values_side_by_side(tmp_path, capsys):
 
 def test_registry_is_one_dict():
     assert "toy_weighted_square" in models()
+
+
+def test_eval_takes_unbound_hyper_parameters_from_the_card_simulation(capsys):
+    # the max-margin quantities do not depend on the optimiser's eta0/beta1/beta2: eval needs only the data
+    argv = ["eval", "adam_incremental.separable.fixed_point_margin", "--at", "X=[[1,2],[2,-1],[-1,-1]]",
+            "--at", "y=[1,1,-1]", "--json"]
+    assert main(argv) == 0
+    values = json.loads(capsys.readouterr().out)["values"]
+    assert values["gamma_inf"] >= values["gamma_2"] > 0
+    assert main(argv[:2] + ["--at", "X=[[1,2],[-1,-2]]", "--at", "y=[1,1]"]) == 2
+    assert "not linearly separable" in capsys.readouterr().err
