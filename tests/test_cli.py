@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from optverify.cli import main
-from theory import catalogue
+from theory import catalogue, get
 
 
 def run(capsys, *argv):
@@ -82,6 +82,41 @@ def test_simulate_json_contract(capsys, tmp_path):
     assert {p["outcome"] for p in data["points"]} == {"converged", "diverged"}
     assert {"seed", "device", "versions"} <= set(data)
     assert plot.stat().st_size > 10_000
+
+
+def test_simulate_scenario_json_text_and_plot(capsys, tmp_path):
+    """A scenario card (a construction's simulation): verdicts, measured data, panels, provenance."""
+    plot = tmp_path / "final.png"
+    code, out, _ = run(capsys, "simulate", "logcosh_xy.gd.final_sharpness", "--json", "--plot", str(plot))
+    data = json.loads(out)
+    assert code == 0 and data["agrees"] is True and data["claims"]
+    assert all(c["agrees"] is True for c in data["claims"])
+    assert data["panels"] and all(p["curves"] for p in data["panels"])
+    assert {"seed", "device", "versions", "data"} <= set(data)
+    assert plot.stat().st_size > 10_000
+    code, out, _ = run(capsys, "simulate", "logcosh_xy.gd.final_sharpness")
+    assert code == 0 and "[agrees]" in out
+
+
+def test_unconfirmed_conjecture_is_reported_not_failed_by_check_all(capsys, monkeypatch):
+    from dataclasses import replace
+
+    import optverify.cli as cli
+    from numerics import CardReport, CheckResult
+    fake = {"a.b.theorem": "theorem", "a.b.conjecture": "conjecture"}
+
+    def check(card, **_):
+        ok = card.status == "theorem"
+        return CardReport(card.id, (CheckResult("x", ok, "measured"),), 0, 1, status=card.status)
+
+    cards = [replace(get("gd.quadratic.critical_step"), id=i, status=st, simulation=None) for i, st in fake.items()]
+    monkeypatch.setattr(cli, "catalogue", lambda **_: cards)
+    monkeypatch.setattr("numerics.check", check)
+    code, out, _ = run(capsys, "check", "--all")
+    assert code == 0 and "UNCONFIRMED (conjecture)  a.b.conjecture" in out and "not confirmed: a.b.conjecture" in out
+    monkeypatch.setattr(cli, "get", lambda i, **_: next(c for c in cards if c.id == i))
+    code, out, _ = run(capsys, "check", "a.b.conjecture")
+    assert code == 1
 
 
 def test_new_card_and_user_folder(capsys, tmp_path):
