@@ -51,6 +51,17 @@ def _gd(x, y, eta: float, steps: int, progress=None):
     return torch.stack(xs), torch.stack(ys)
 
 
+def _setup(card: Card, at, steps, device, seed):
+    """The card's simulation, eta, the step count (>= 10), the device, a seeded generator, the number of starts."""
+    import torch
+    sim = card.simulation
+    eta = _point(card, at)["eta"]
+    steps = int(steps or sim.steps)
+    if steps < 10:
+        raise InputError("steps must be >= 10")
+    return sim, eta, steps, pick_device(device), torch.Generator().manual_seed(seed), int(sim.seeds)
+
+
 def _claim(card: Card, name: str) -> Observed | None:
     return next((c for c in card.claims if isinstance(c, Observed) and (c.observer or c.name) == name), None)
 
@@ -62,14 +73,7 @@ def _fail_verdicts(card: Card, done: set[str]) -> list[Verdict]:
 
 def alignment(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
     import torch
-    sim = card.simulation
-    eta = _point(card, at)["eta"]
-    steps = int(steps or sim.steps)
-    if steps < 10:
-        raise InputError("steps must be >= 10")
-    dev = pick_device(device)
-    gen = torch.Generator().manual_seed(seed)
-    n = int(sim.seeds)
+    sim, eta, steps, dev, gen, n = _setup(card, at, steps, device, seed)
     x0 = _opt(card, "x_lo") + (_opt(card, "x_hi") - _opt(card, "x_lo")) * torch.rand(n, generator=gen,
                                                                                       dtype=torch.float64)
     y0 = _opt(card, "y_lo") + (_opt(card, "y_hi") - _opt(card, "y_lo")) * torch.rand(n, generator=gen,
@@ -120,14 +124,7 @@ def alignment(card: Card, *, at=None, device="auto", seed=0, steps=None, progres
 
 def final_sharpness(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
     import torch
-    sim = card.simulation
-    eta = _point(card, at)["eta"]
-    steps = int(steps or sim.steps)
-    if steps < 10:
-        raise InputError("steps must be >= 10")
-    dev = pick_device(device)
-    gen = torch.Generator().manual_seed(seed)
-    n = int(sim.seeds)
+    sim, eta, steps, dev, gen, n = _setup(card, at, steps, device, seed)
     edge = 2.0 / eta
     above, below, y_max = _opt(card, "above"), _opt(card, "below"), _opt(card, "y_max")
     x_lo, x_hi = _opt(card, "x_lo"), _opt(card, "x_hi")

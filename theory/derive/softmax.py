@@ -21,31 +21,26 @@ import sympy as sp
 
 from theory._errors import DerivationError
 from theory.derive._base import Derived
+from theory.derive.singularities import solution_families
 
 
 def _smallest_positive_root(expr: sp.Expr, y: sp.Symbol) -> sp.Expr:
     """The smallest positive root of ``expr`` in ``y`` (finite sets or integer-indexed families)."""
-    roots = sp.solveset(expr, y, domain=sp.S.Reals)
-    families = list(roots.args) if isinstance(roots, sp.Union) else [roots]
-    candidates: list[sp.Expr] = []
+    finite, families = solution_families(expr, y, sp.S.Reals)
+    candidates: list[sp.Expr] = [r for r in finite if sp.S(r).is_positive]
     n = sp.Symbol("n_index", integer=True)
-    for fam in families:
-        if isinstance(fam, sp.FiniteSet):
-            candidates += [r for r in fam if sp.S(r).is_positive]
-        elif isinstance(fam, sp.ImageSet) and fam.base_sets == (sp.S.Integers,):
-            f = fam.lamda.expr.subs(fam.lamda.variables[0], n)
-            slope = sp.diff(f, n)
-            if slope.free_symbols & {n} or not (slope.is_positive or slope.is_negative):
-                raise DerivationError(f"cannot order the root family {fam}")
-            # f(n) = f(0) + slope * n: the smallest positive member
-            f0 = f.subs(n, 0)
-            k = sp.floor(-f0 / slope) + 1 if slope.is_positive else sp.ceiling(-f0 / slope) - 1
-            k = sp.simplify(k)
-            if not k.is_number:
-                raise DerivationError(f"the first positive member of {fam} depends on the parameters")
-            candidates.append(sp.simplify(f.subs(n, k)))
-        else:
-            raise DerivationError(f"root set {fam} of {expr} is not supported")
+    for lam in families:
+        f = lam.expr.subs(lam.variables[0], n)
+        slope = sp.diff(f, n)
+        if slope.free_symbols & {n} or not (slope.is_positive or slope.is_negative):
+            raise DerivationError(f"cannot order the root family {lam}")
+        # f(n) = f(0) + slope * n: the smallest positive member
+        f0 = f.subs(n, 0)
+        k = sp.floor(-f0 / slope) + 1 if slope.is_positive else sp.ceiling(-f0 / slope) - 1
+        k = sp.simplify(k)
+        if not k.is_number:
+            raise DerivationError(f"the first positive member of {lam} depends on the parameters")
+        candidates.append(sp.simplify(f.subs(n, k)))
     if not candidates:
         raise DerivationError(f"{expr} has no positive root in {y}")
     best = candidates[0]
@@ -91,27 +86,21 @@ def half_plane_strip(term: sp.Expr, tau: sp.Symbol, slope: sp.Symbol, lo: sp.Exp
 
 def nearest_zero_imag(partition: sp.Expr, tau: sp.Symbol) -> sp.Expr:
     """min |Im tau| over the complex zeros of ``partition``."""
-    zeros = sp.solveset(partition, tau, domain=sp.S.Complexes)
-    families = list(zeros.args) if isinstance(zeros, sp.Union) else [zeros]
-    candidates: list[sp.Expr] = []
+    finite, families = solution_families(partition, tau)
+    candidates: list[sp.Expr] = [sp.Abs(sp.im(z)) for z in finite]
     n = sp.Symbol("n_index", integer=True)
-    for fam in families:
-        if isinstance(fam, sp.FiniteSet):
-            candidates += [sp.Abs(sp.im(z)) for z in fam]
-        elif isinstance(fam, sp.ImageSet) and fam.base_sets == (sp.S.Integers,):
-            f = fam.lamda.expr.subs(fam.lamda.variables[0], n)
-            im = sp.expand(sp.im(sp.expand_complex(f)))
-            step = sp.diff(im, n)
-            if step.free_symbols & {n} or step == 0:
-                raise DerivationError(f"Im of the zero family {fam} is not an arithmetic progression")
-            # |im0 + step*n| over integers n: nearest members to n0 = -im0/step
-            n0 = sp.simplify(-im.subs(n, 0) / step)
-            if not n0.is_number:
-                raise DerivationError(f"the nearest member of {fam} depends on the parameters")
-            for k in {sp.floor(n0), sp.ceiling(n0)}:
-                candidates.append(sp.simplify(sp.Abs(im.subs(n, k))))
-        else:
-            raise DerivationError(f"zero set {fam} of {partition} is not supported")
+    for lam in families:
+        f = lam.expr.subs(lam.variables[0], n)
+        im = sp.expand(sp.im(sp.expand_complex(f)))
+        step = sp.diff(im, n)
+        if step.free_symbols & {n} or step == 0:
+            raise DerivationError(f"Im of the zero family {lam} is not an arithmetic progression")
+        # |im0 + step*n| over integers n: nearest members to n0 = -im0/step
+        n0 = sp.simplify(-im.subs(n, 0) / step)
+        if not n0.is_number:
+            raise DerivationError(f"the nearest member of {lam} depends on the parameters")
+        for k in {sp.floor(n0), sp.ceiling(n0)}:
+            candidates.append(sp.simplify(sp.Abs(im.subs(n, k))))
     distinct: list[sp.Expr] = []
     for c in candidates:
         if not any(sp.simplify(c - d) == 0 for d in distinct):
