@@ -187,8 +187,8 @@ def minimalist_sharpness(card, *, at=None, device="auto", seed=0, steps=None, pr
         Panel("final sharpness vs the prediction S_hat_D", "S_hat_D = sigma_1^2 Q^((D-1)/D) / N",
               "final sharpness (top Hessian eigenvalue)",
               (Curve("measured", tuple(r["S_hat"] for r in ok_runs), tuple(r["S_final"] for r in ok_runs), "o"),
-               Curve("S_lower", tuple(r["S_hat"] for r in ok_runs), tuple(r["S_lower"] for r in ok_runs), ":"),
-               Curve("S_upper", tuple(r["S_hat"] for r in ok_runs), tuple(r["S_upper"] for r in ok_runs), "--"),
+               Curve("S_lower (per run)", tuple(r["S_hat"] for r in ok_runs), tuple(r["S_lower"] for r in ok_runs), "^"),
+               Curve("S_upper (per run)", tuple(r["S_hat"] for r in ok_runs), tuple(r["S_upper"] for r in ok_runs), "v"),
                Curve("y = x", (lo_all, hi_all), (lo_all, hi_all), "-"))),
         Panel("sharpness along training", "step", "top Hessian eigenvalue",
               tuple(Curve(label(r), tuple(float(s) for s in r["steps"]), tuple(r["sharpness"]), "-")

@@ -20,7 +20,7 @@ class Curve:
     label: str
     x: tuple[float, ...]
     y: tuple[float, ...]
-    style: str = "-"          # matplotlib line style: "-", "--", ":", "o" (markers only), "o-"
+    style: str = "-"          # a line style ("-", "--", ":", "o-") or markers only ("o", "v", "^", "s", "x", "+", "d")
 
     def to_json(self) -> dict:
         return {"label": self.label, "x": [_num(v) for v in self.x], "y": [_num(v) for v in self.y]}

@@ -1,6 +1,7 @@
 """Figures (matplotlib, headless)."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,9 @@ def plot_sweep(series: dict, path: str | Path) -> Path:
     return _save(fig, path, plt)
 
 
+MARKERS = ("o", "v", "^", "s", "x", "+", "d")  # a Curve with one of these styles is drawn as markers only
+
+
 def plot_panels(result, path: str | Path) -> Path:
     """A scenario's panels side by side: curves, predicted levels dashed, its verdicts in the title."""
     import matplotlib
@@ -119,20 +123,23 @@ def plot_panels(result, path: str | Path) -> Path:
         colors = plt.get_cmap("tab10")
         for i, c in enumerate(panel.curves):
             style = c.style
-            kwargs = {"ls": "none", "marker": "o", "ms": 3} if style == "o" else \
+            kwargs = {"ls": "none", "marker": style, "ms": 4} if style in MARKERS else \
                 {"ls": "-", "marker": "o", "ms": 3} if style == "o-" else {"ls": style}
             ax.plot(c.x, c.y, color=colors(i % 10), lw=1.3, label=c.label, **kwargs)
-        for label, y in panel.hlines:
-            ax.axhline(y, color="k", ls="--", lw=1, label=label)
+        # reference levels: distinguishable by colour and dash, drawn under the measurements
+        styles = [("k", "--"), ("tab:red", ":"), ("tab:purple", "-."), ("0.45", (0, (5, 2, 1, 2)))]
+        for j, (label, y) in enumerate(panel.hlines):
+            color, ls = styles[j % len(styles)]
+            ax.axhline(y, color=color, ls=ls, lw=1.1, label=label, zorder=1)
         for label, x in panel.vlines:
-            ax.axvline(x, color="0.4", ls=":", lw=1, label=label)
+            ax.axvline(x, color="0.4", ls=":", lw=1, label=label, zorder=1)
         if panel.logx:
             ax.set_xscale("log")
         if panel.logy:
             ax.set_yscale("log")
         ax.set_xlabel(panel.xlabel)
         ax.set_ylabel(panel.ylabel)
-        ax.set_title(panel.title, fontsize=9)
+        ax.set_title("\n".join(textwrap.wrap(panel.title, 60)), fontsize=9)
         ax.legend(fontsize=7, loc="best")
     verdict = "agrees" if result.agrees else "DISAGREES"
     fig.suptitle(f"{result.id} ({result.device}): {verdict}", fontsize=10)
