@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 import mpmath
 import numpy as np
@@ -189,6 +190,7 @@ def _plain(v: object) -> object:
 def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> None:
     """The model's quantities and the truth of each relation (every parameter must be bound)."""
     from numerics._models import card_data, quantities, relation_holds, scalar
+    data = card_data(card, data_over)  # bad data is an error even when parameters are missing
     # a parameter the user did not bind takes the card's own simulation value (e.g. an optimiser's
     # hyper-parameters, which a construction's quantities do not depend on)
     defaults = dict(card.simulation.at) if card.simulation is not None else {}
@@ -202,7 +204,17 @@ def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> 
     for rel in card.assumptions:
         if holds(rel, point) is False:
             raise AssumptionError(f"{rel} does not hold")
-    q = quantities(card, point, card_data(card, data_over))
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            q = quantities(card, point, data)
+        if not all(np.all(np.isfinite(np.asarray(v, dtype=float))) for v in q.values()):
+            raise ArithmeticError("a quantity is not finite")
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # numerical failure: a result
+        for qs in card.model.quantities:
+            values[qs.name] = None
+            reasons[qs.name] = f"the model failed numerically here ({type(exc).__name__}: {exc})"
+        return
     values.update({k: _plain(v) for k, v in q.items()})
     for claim in card.claims:
         if isinstance(claim, Relation):

@@ -34,6 +34,13 @@ NEWTON_TOL = 1e-13
 
 # -- basic pieces ---------------------------------------------------------------------------------
 
+
+def _lstsq(A, b, rcond=None):
+    """numpy's least squares, refusing non-finite input (LAPACK would print to the terminal and fail)."""
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b))):
+        raise FloatingPointError("non-finite values in a least-squares step (parameters out of numerical range)")
+    return np.linalg.lstsq(A, b, rcond=rcond)
+
 def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
@@ -89,7 +96,7 @@ def bt_mle(D: np.ndarray, p: np.ndarray, w: np.ndarray, x0: np.ndarray | None = 
         if np.max(np.abs(g)) < NEWTON_TOL * max(1.0, np.max(np.abs(x))):
             break
         H = (D * (w * s * (1 - s))[:, None]).T @ D
-        step = -np.linalg.lstsq(H, g, rcond=1e-14)[0]
+        step = -_lstsq(H, g, rcond=1e-14)[0]
         dec = -(g @ step)  # Newton decrement
         if dec < 1e-30 * max(1.0, abs(f)):
             break
@@ -128,7 +135,7 @@ def dpo_fit(psi, log_ref, beta, i, j, p, w, x0=None) -> np.ndarray:
         if np.max(np.abs(g)) < NEWTON_TOL * max(1.0, np.max(np.abs(x))):
             break
         H = (Dj * (w * s * (1 - s))[:, None]).T @ Dj
-        step = -np.linalg.lstsq(H, g, rcond=1e-14)[0]
+        step = -_lstsq(H, g, rcond=1e-14)[0]
         dec = -(g @ step)
         if dec < 1e-30 * max(1.0, abs(f)):
             break
@@ -163,7 +170,7 @@ def _neg_value_grad(theta, psi, log_ref, reward, beta):
 def _starts(psi, log_ref, reward, beta, seed: int = 0) -> list[np.ndarray]:
     pi0 = np.exp(log_ref)
     pc = psi - pi0 @ psi
-    ls = np.linalg.lstsq(pc * np.sqrt(pi0)[:, None], (reward - pi0 @ reward) / beta * np.sqrt(pi0), rcond=None)[0]
+    ls = _lstsq(pc * np.sqrt(pi0)[:, None], (reward - pi0 @ reward) / beta * np.sqrt(pi0), rcond=None)[0]
     rng = np.random.default_rng(seed)
     scale = max(1.0, float(np.max(np.abs(ls))))
     out = [np.zeros(psi.shape[1]), ls, -ls, 0.5 * ls, 2 * ls]
@@ -193,7 +200,7 @@ def _polish(x, psi, log_ref, reward, beta, iters: int = 20):
             break
         eig = np.linalg.eigvalsh(H)
         if eig[-1] < -1e-14 * max(1.0, abs(eig[0])) or psi.shape[1] == psi.shape[0]:
-            step = -np.linalg.lstsq(H, g, rcond=1e-12)[0]
+            step = -_lstsq(H, g, rcond=1e-12)[0]
         else:  # not locally concave: a gradient step scaled by the curvature
             step = g / max(1e-300, float(np.max(np.abs(eig))))
         t = 1.0
@@ -343,6 +350,7 @@ def validate_kl(data: Mapping[str, object]) -> dict:
         raise InputError("reward and reference must be lists of the same length (>= 2 responses)")
     if np.any(ref <= 0):
         raise InputError("reference probabilities must be positive")
+    ref = ref / ref.max()  # scale first: a sum of huge weights must not overflow
     return {**data, "reward": [float(v) for v in r], "reference": [float(v) for v in ref / ref.sum()]}
 
 

@@ -132,3 +132,19 @@ def test_eval_takes_unbound_hyper_parameters_from_the_card_simulation(capsys):
     assert values["gamma_inf"] >= values["gamma_2"] > 0
     assert main(argv[:2] + ["--at", "X=[[1,2],[-1,-2]]", "--at", "y=[1,1]"]) == 2
     assert "not linearly separable" in capsys.readouterr().err
+
+
+MODEL_DATA = [(c.id, k) for c in __import__("theory").catalogue() if c.model is not None for k in c.model.data]
+
+
+@pytest.mark.parametrize(("card_id", "key"), MODEL_DATA, ids=lambda x: str(x))
+def test_non_finite_data_is_a_one_line_error(capsys, card_id, key):
+    assert main(["eval", card_id, "--at", f"{key}=[NaN, 1]"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("optverify: error:") and "\n" not in err and "internal" not in err
+
+
+def test_numerical_failure_of_a_model_is_a_result(capsys):
+    assert main(["eval", "rlhf_dpo.policy_misspecified", "--at", "beta=1e300", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["values"]["V_rlhf"] is None and "failed numerically" in out["not_evaluated"]["V_rlhf"]
