@@ -95,7 +95,16 @@ def _dpo(i, j, y, psi, log_ref, beta, theta0, iters):
 
 def finite_sample(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
     import torch
-    torch.set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: one thread is faster; restored afterwards
+    try:
+        return _finite_sample(card, at=at, device=device, seed=seed, steps=steps, progress=progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _finite_sample(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
+    import torch
     sim = card.simulation
     point, data_over = _point(card, at)
     beta = point["beta"]
@@ -237,12 +246,27 @@ def _fit_linear_bt(X, y, lam_l1: float, ridge: float, iters: int):
 
 def sparse_reward(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
     import torch
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    try:
+        return _sparse_reward(card, at=at, device=device, seed=seed, steps=steps, progress=progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _sparse_reward(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
+    import torch
     sim = card.simulation
     opts = dict(sim.options)
     beta, k, m = float(opts.get("beta", 0.5)), int(opts.get("k", 3)), int(opts.get("candidates", 50))
     eps_frac = float(opts.get("eps", 0.1))
     dims = [int(v) for v in sim.sweep.get(card.symbol("d"), (50, 100, 200, 400))]
+    for name, v in (at or {}).items():
+        if name != "d":
+            raise InputError(f"card {card.id} sweeps d; --at takes only d=VALUE (got {name!r})")
+        if isinstance(v, list) or not (math.isfinite(float(v)) and float(v).is_integer() and 2 * k <= v <= 5000):
+            raise InputError(f"d must be an integer in [{2 * k}, 5000], got {v!r}")
+        dims = [int(v)]
     ns = [int(v) for v in np.geomspace(opts.get("n_min", 25), opts.get("n_max", 3200), int(opts.get("points", 8)))]
     S, iters = int(sim.seeds), int(steps or sim.steps)
     dev = pick_device(device)

@@ -125,3 +125,17 @@ def test_finite_sample_simulation_converges():
     assert res.agrees
     assert res.data["exact"]["V_dpo"] > res.data["exact"]["V_rlhf"]
     assert all(np.mean(res.data["values"]["dpo"][-1]) > v for v in res.data["values"]["rlhf"][-1])
+
+
+def test_scenarios_restore_torch_threads_and_reject_unknown_bindings():
+    import torch
+
+    from gpu_validation import simulate
+    from theory import InputError
+    before = torch.get_num_threads()
+    card = get("rlhf_dpo.sparse_reward.sample_complexity")
+    with pytest.raises(InputError, match="takes only d"):
+        simulate(card, at={"nonsense": 1.0}, device="cpu")
+    with pytest.raises(InputError, match="d must be an integer"):
+        simulate(card, at={"d": -1.0}, device="cpu")
+    assert torch.get_num_threads() == before
