@@ -383,7 +383,8 @@ def _equal_spectrum_numeric(card: Card, claim: Identity, examples: int, seed: in
     """The identity's value vs the numeric secular root on the spectrum (lam, ..., lam) (r times)."""
     target = card.claim(claim.arguments["of"])
     r = claim.arguments["multiplicity"]
-    syms = _args_of(card, claim.value, target.gain, target.mode_limit, exclude=(target.param,))
+    syms = _args_of(card, claim.value, derive_claim(card, claim).value, target.gain, target.mode_limit,
+                    exclude=(target.param,))
     relations = [x for x in card.assumptions if x.free_symbols <= set(syms)]
     worst = 0.0
     for p in sample_points(syms, relations, count=count, seed=seed + 4, override=card.sample):
@@ -633,7 +634,14 @@ def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0,
             _merge_topics()
             numeric = IDENTITY_NUMERICS.get(claim.derivation)
             if numeric is not None:
-                results += numeric(card, claim, examples, seed, count)
+                try:
+                    results += numeric(card, claim, examples, seed, count)
+                except (KeyError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+                    # e.g. a claimed value without the parameters the route samples: the route cannot run,
+                    # which counts against the claim (the symbolic and point checks say why)
+                    results.append(CheckResult(f"{claim.derivation}_numeric", False,
+                                               f"the numeric route could not run on this claim "
+                                               f"({type(exc).__name__}: {exc})", claim.name))
     return results
 
 

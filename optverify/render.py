@@ -144,6 +144,15 @@ def show(card: Card) -> str:
     return "\n".join(lines)
 
 
+def _short(v) -> str:
+    """A counterexample value: numbers to 6 digits, lists element-wise."""
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_short(x) for x in v) + "]"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
 def report_text(report: CardReport, verbose: bool = False) -> str:
     ran = [c for c in report.checks if c.passed is not None]
     status = ("VERIFIED" if report.passed else "REFUTED " if report.counterexample
@@ -156,9 +165,8 @@ def report_text(report: CardReport, verbose: bool = False) -> str:
             lines.append(f"  [{MARK[c.passed]:>4}] {label}: {c.detail}")
     if report.counterexample:
         ce = report.counterexample
-        at = ", ".join(f"{k}={v:.6g}" for k, v in ce.get("at", {}).items())
-        rest = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
-                         for k, v in ce.items() if k not in ("at", "shrunk"))
+        at = ", ".join(f"{k}={_short(v)}" for k, v in ce.get("at", {}).items())
+        rest = ", ".join(f"{k}={_short(v)}" for k, v in ce.items() if k not in ("at", "shrunk"))
         lines.append(f"  counterexample{' (shrunk)' if ce.get('shrunk') else ''}: {at}; {rest}")
     return "\n".join(lines)
 

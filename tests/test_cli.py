@@ -196,3 +196,15 @@ def test_light_commands_do_not_import_torch(argv):
 def test_console_script_runs():
     proc = subprocess.run([sys.executable, "-m", "optverify", "list"], capture_output=True, text=True)
     assert proc.returncode == 0 and "gd.quadratic.critical_step" in proc.stdout
+
+
+@pytest.mark.parametrize(("card_id", "claim"), [
+    ("kl_regularized.optimal_policy", "V_star_closed_form"),     # a numeric route that samples the claim's symbols
+    ("zo_gd.quadratic.ms_critical_step", "eta_equal_spectrum"),  # ... and a multiplicity only the claim names
+    ("ghosts.multiclass.radius_lower_bound", "zero_free_strip"),
+    ("zo_gd.quadratic.ms_bounds", "lower"),                      # a counterexample with a spectrum (a list)
+])
+def test_a_constant_claim_is_refuted_not_crashed(capsys, card_id, claim):
+    code, out, err = run(capsys, "check", card_id, "--claim", f"{claim}=1", "--examples", "20", "--no-simulate")
+    assert code == 1 and ("REFUTED" in out or "FAILED" in out)
+    assert "internal error" not in err
