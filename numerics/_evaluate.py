@@ -188,19 +188,14 @@ def _plain(v: object) -> object:
 
 
 def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> None:
-    """The model's quantities and the truth of each relation (every parameter must be bound)."""
+    """The model's quantities and the truth of each relation; a parameter the model reads must be bound
+    (by the user or by the card's simulation)."""
     from numerics._models import card_data, quantities, relation_holds, scalar
     data = card_data(card, data_over)  # bad data is an error even when parameters are missing
     # a parameter the user did not bind takes the card's own simulation value (e.g. an optimiser's
     # hyper-parameters, which a construction's quantities do not depend on)
     defaults = dict(card.simulation.at) if card.simulation is not None else {}
     point = {**{s: float(v) for s, v in defaults.items() if s in card.symbols}, **point}
-    missing = [s.name for s in card.symbols if s not in point]
-    if missing:
-        for q in card.model.quantities:
-            values[q.name] = None
-            reasons[q.name] = f"card {card.id} needs a value for {', '.join(missing)}"
-        return
     for rel in card.assumptions:
         if holds(rel, point) is False:
             raise AssumptionError(f"{rel} does not hold")
@@ -210,6 +205,12 @@ def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> 
             q = quantities(card, point, data)
         if not all(np.all(np.isfinite(np.asarray(v, dtype=float))) for v in q.values()):
             raise ArithmeticError("a quantity is not finite")
+    except KeyError as exc:  # the model reads a parameter that is not bound
+        missing = exc.args[0] if exc.args else "?"
+        for qs in card.model.quantities:
+            values[qs.name] = None
+            reasons[qs.name] = f"card {card.id} needs a value for {missing}"
+        return
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # numerical failure: a result
         for qs in card.model.quantities:
             values[qs.name] = None
@@ -222,8 +223,14 @@ def _model_values(card: Card, point, data_over, values: dict, reasons: dict) -> 
                 values[claim.name] = None
                 reasons[claim.name] = f"claimed only where {', '.join(map(str, claim.where))}"
                 continue
-            env = {**{s: point[s] for s in card.symbols}, **{s: scalar(q, s.name) for s in card.model.quantities
-                                                             if s.name in q and not isinstance(q[s.name], list)}}
+            env = {**{s: point[s] for s in card.symbols if s in point},
+                   **{s: scalar(q, s.name) for s in card.model.quantities
+                      if s.name in q and not isinstance(q[s.name], list)}}
+            free = claim.lhs.free_symbols | claim.rhs.free_symbols | set().union(*(c.free_symbols for c in claim.where))
+            if not free <= set(env):
+                values[claim.name] = None
+                reasons[claim.name] = f"needs {', '.join(sorted(s.name for s in free - set(env)))}"
+                continue
             lhs, rhs = float(claim.lhs.subs(env)), float(claim.rhs.subs(env))
             values[claim.name] = relation_holds(lhs, claim.relation, rhs, claim.tol)
 

@@ -238,7 +238,10 @@ def _validate(data):
         raise InputError("every dominant eigenvalue must be >= every bulk eigenvalue")
     if len(data["dominant"]) + len(data["bulk"]) > 60:
         raise InputError("at most 60 eigenvalues in all (the model solves a d x d Lyapunov equation)")
-    return data
+    seed = data.get("basis_seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not float(seed).is_integer() or seed < 0:
+        raise InputError(f"basis_seed must be a nonnegative integer, got {seed!r}")
+    return {**data, "basis_seed": int(seed)}
 
 
 def _setup(params, data):

@@ -148,3 +148,12 @@ def test_numerical_failure_of_a_model_is_a_result(capsys):
     assert main(["eval", "rlhf_dpo.policy_misspecified", "--at", "beta=1e300", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["values"]["V_rlhf"] is None and "failed numerically" in out["not_evaluated"]["V_rlhf"]
+
+
+def test_eval_runs_a_model_with_only_the_parameters_it_reads(capsys):
+    # the alignment model reads eta and s (s from the card's simulation); the per-mode identity needs lambda too
+    assert main(["eval", "sgd.quadratic.stationary_alignment", "--at", "eta=0.5", "--at", "dominant=[1,0.9]",
+                 "--at", "bulk=[0.1,0.05]", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["values"]["theta_closed"] == pytest.approx(out["values"]["theta_lyapunov"], rel=1e-9)
+    assert out["values"]["gradient_energy"] is None and "lambda" in out["not_evaluated"]["gradient_energy"]
