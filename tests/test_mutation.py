@@ -2,12 +2,14 @@
 mutant with a concrete, shrunk counterexample, and accept the card's own formula."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import sympy as sp
 
 from numerics import check, with_claim
 from optverify.cli import main
-from theory import Threshold, catalogue
+from theory import Relation, Threshold, catalogue
 
 THRESHOLDS = [(c, k) for c in catalogue() for k in c.claims if isinstance(k, Threshold)]
 
@@ -48,3 +50,31 @@ def test_cli_refutes_a_wrong_claim_and_accepts_the_right_one(capsys):
 def test_the_claim_written_by_hand_passes(card, claim):
     text = f"{claim.name}={sp.sstr(claim.value)}".replace("**", "^")
     assert main(["check", card.id, "--claim", text, "--no-simulate", "--examples", "50"]) == 0
+
+
+# -- relations over numeric models: the check bites ----------------------------------------------
+
+RELATIONS = [(c, k) for c in catalogue() for k in c.claims if isinstance(k, Relation)]
+NEGATION = {"<=": ">", ">=": "<", "<": ">=", ">": "<="}
+
+
+def _only(card, claim):
+    return replace(card, claims=(claim,))
+
+
+@pytest.mark.parametrize(("card", "claim"), [(c, k) for c, k in RELATIONS if k.relation == "=="
+                                             and not k.rhs.is_zero],
+                         ids=lambda x: getattr(x, "id", getattr(x, "name", "")))
+def test_an_equality_relation_catches_a_one_percent_error(card, claim):
+    mutant = replace(claim, rhs=claim.rhs * sp.Rational(101, 100))
+    report = check(_only(card, mutant), examples=20, seed=0)
+    assert not report.passed and report.counterexample is not None, f"{mutant.rhs} was not caught"
+
+
+@pytest.mark.parametrize(("card", "claim"), [(c, k) for c, k in RELATIONS if k.relation in NEGATION],
+                         ids=lambda x: getattr(x, "id", getattr(x, "name", "")))
+def test_the_negated_inequality_is_refuted(card, claim):
+    """Not vacuous: where the claim holds, its negation must fail at a concrete point."""
+    mutant = replace(claim, relation=NEGATION[claim.relation])  # same tolerance: the complement of the claim
+    report = check(_only(card, mutant), examples=20, seed=0)
+    assert not report.passed and report.counterexample is not None
