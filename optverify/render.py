@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from numerics import CardReport, claim_value, validate_point
-from theory import Bound, Card, Identity, MeanSquareThreshold, Observed, Relation, Threshold
+from theory import Bound, Card, Identity, InputError, MeanSquareThreshold, Observed, Relation, Threshold
 from theory.derive import derive_claim
 
 MARK = {True: "ok", False: "FAIL", None: "--"}
@@ -316,7 +316,10 @@ def values_rows(cards, points) -> tuple[list[str], list[dict]]:
         names = {s.name for s in card.symbols} | set(card.model.data)
         for point in points:
             at = {k: v for k, v in point.items() if k in names}
-            values = evaluate(card, at)
+            try:
+                values = evaluate(card, at)
+            except InputError:  # this card needs parameters the grid does not give: a row of dashes
+                values = {}
             scalars = {q.name: values.get(q.name) for q in card.model.quantities
                        if not isinstance(values.get(q.name), (list, tuple))}
             for k in scalars:

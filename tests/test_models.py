@@ -157,3 +157,11 @@ def test_eval_runs_a_model_with_only_the_parameters_it_reads(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["values"]["theta_closed"] == pytest.approx(out["values"]["theta_lyapunov"], rel=1e-9)
     assert out["values"]["gradient_energy"] is None and "lambda" in out["not_evaluated"]["gradient_energy"]
+
+
+def test_table_values_over_every_construction_does_not_abort(capsys):
+    # cards whose parameters the grid does not give get a row of dashes; the others their values
+    assert main(["table", "--values", "--grid", "beta=0.3"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[2:]
+    assert any(r.startswith("| `rlhf_dpo.policy_misspecified` | beta=0.3 | ") for r in rows)
+    assert len(rows) == sum(1 for c in __import__("theory").catalogue() if c.model is not None)
