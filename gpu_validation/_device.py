@@ -1,6 +1,8 @@
 """The one place that decides the device. torch is imported here lazily."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from theory import SuiteError
 
 
@@ -24,3 +26,18 @@ def pick_device(requested: str | None = "auto"):
         raise DeviceError(f"--device {requested} was asked for, but torch sees no CUDA device "
                           "(use --device cpu or auto)")
     return torch.device(requested)
+
+
+@contextmanager
+def single_thread(active: bool = True):
+    """torch with one intra-op thread inside the block (tiny tensors: several threads only contend,
+    10-50x slower on a shared CPU), the previous count restored afterwards."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if active:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -27,6 +27,7 @@ from functools import partial
 
 import numpy as np
 
+from gpu_validation._device import single_thread
 from gpu_validation._scenarios import Curve, Panel, ScenarioResult
 from gpu_validation._simulate import Verdict, versions
 from theory import InputError, Observed
@@ -167,18 +168,13 @@ def _margins(card, *, algorithms: tuple[str, ...], at=None, device="auto", seed:
     torch_Z = torch.tensor(X * y[:, None], dtype=torch.float64, device=dev)
     Z = X * y[:, None]
     ratios, seconds = {}, {}
-    threads = torch.get_num_threads()
-    if dev.type == "cpu":   # tiny tensors: intra-op threads only contend (10-50x slower on a loaded machine)
-        torch.set_num_threads(1)
-    try:
+    with single_thread(dev.type == "cpu"):
         for alg in algorithms:
             t0 = time.perf_counter()
             W = _train(alg, torch_Z, steps=steps, eta0=bind["eta0"], beta1=bind["beta1"], beta2=bind["beta2"],
                        seeds=seeds, seed=seed, checkpoints=checkpoints, device=dev, progress=progress)
             seconds[alg] = time.perf_counter() - t0
             ratios[alg] = _ratios(W, Z, targets)
-    finally:
-        torch.set_num_threads(threads)
     verdicts = tuple(_judge(c, ratios, targets, threshold, gap) for c in card.claims if isinstance(c, Observed))
     lines = [f"optimal margins: l2 {targets['gamma']['l2']:.6g}, linf {targets['gamma']['linf']:.6g}, fixed point "
              f"{targets['gamma']['fixed_point']:.6g}; fixed point lambda {np.round(targets['lambda'], 4).tolist()}"]

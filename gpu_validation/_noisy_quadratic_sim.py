@@ -22,12 +22,11 @@ from collections.abc import Mapping
 import numpy as np
 import sympy as sp
 
-from gpu_validation._device import pick_device
+from gpu_validation._device import pick_device, single_thread
 from gpu_validation._scenarios import Curve, Panel, ScenarioResult
 from gpu_validation._simulate import Verdict, versions
 from numerics import claim_value
 from theory import Card, InputError, Observed
-
 
 Z_MAX = 4.0   # a measured mean may differ from its prediction by at most this many standard errors
 
@@ -314,13 +313,9 @@ def dom_bulk_mlp(card: Card, *, at=None, device="auto", seed=0, steps=None, prog
     if steps <= switch + every or batch < 1 or k < 1:
         raise InputError(f"need steps > switch + every (switch = {switch}, every = {every}), batch >= 1, k >= 1")
     dev = pick_device(device)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)          # tiny tensors: one thread is faster than many on a shared CPU
-    try:
+    with single_thread():
         return _dom_bulk_mlp(card, torch, values, eta, n, width, batch, k, switch, every, tol, steps, seed, dev,
                              progress, digits, loss_of, mlp, flatten, top_eigenvalues, unflatten)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _dom_bulk_mlp(card, torch, values, eta, n, width, batch, k, switch, every, tol, steps, seed, dev, progress,

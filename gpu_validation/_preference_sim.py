@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from gpu_validation._device import pick_device
+from gpu_validation._device import pick_device, single_thread
 from gpu_validation._scenarios import Curve, Panel, ScenarioResult
 from gpu_validation._simulate import Verdict, versions
 from numerics import validate_point
@@ -94,13 +94,8 @@ def _dpo(i, j, y, psi, log_ref, beta, theta0, iters):
 
 
 def finite_sample(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: one thread is faster; restored afterwards
-    try:
+    with single_thread():
         return _finite_sample(card, at=at, device=device, seed=seed, steps=steps, progress=progress)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _finite_sample(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
@@ -245,13 +240,8 @@ def _fit_linear_bt(X, y, lam_l1: float, ridge: float, iters: int):
 
 
 def sparse_reward(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_thread():
         return _sparse_reward(card, at=at, device=device, seed=seed, steps=steps, progress=progress)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _sparse_reward(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:

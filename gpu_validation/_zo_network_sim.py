@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from gpu_validation._device import single_thread
 from gpu_validation._scenarios import Curve, Panel, ScenarioResult
 from gpu_validation._simulate import Verdict, _num, versions
 from theory import InputError, Observed
@@ -116,14 +117,8 @@ def _pretrain(task, forward, params, steps: int, eta: float):
 def zo_gd_network(card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
     """Run the card's sweep; on the CPU with one torch thread (restored after): these models are
     tiny, and several threads slow down manyfold when another process shares the cores."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_thread():
         return _zo_gd_network(card, at=at, device=device, seed=seed, steps=steps, progress=progress)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _zo_gd_network(card, *, at, device, seed, steps, progress) -> ScenarioResult:

@@ -24,6 +24,21 @@ from theory.derive._base import Derived
 from theory.derive.singularities import solution_families
 
 
+def _least(candidates: list[sp.Expr], why: str) -> sp.Expr:
+    """The least of symbolic candidates, ordered by the sign of their differences (SymPy decides);
+    a DerivationError when an order cannot be decided."""
+    if not candidates:
+        raise DerivationError(f"{why}: no candidates")
+    best = candidates[0]
+    for c in candidates[1:]:
+        diff = sp.simplify(c - best)
+        if diff.is_negative:
+            best = c
+        elif not diff.is_nonnegative:
+            raise DerivationError(f"{why}: {best} vs {c}")
+    return sp.simplify(best)
+
+
 def _smallest_positive_root(expr: sp.Expr, y: sp.Symbol) -> sp.Expr:
     """The smallest positive root of ``expr`` in ``y`` (finite sets or integer-indexed families)."""
     finite, families = solution_families(expr, y, sp.S.Reals)
@@ -43,14 +58,7 @@ def _smallest_positive_root(expr: sp.Expr, y: sp.Symbol) -> sp.Expr:
         candidates.append(sp.simplify(f.subs(n, k)))
     if not candidates:
         raise DerivationError(f"{expr} has no positive root in {y}")
-    best = candidates[0]
-    for c in candidates[1:]:
-        diff = sp.simplify(c - best)
-        if diff.is_negative:
-            best = c
-        elif not diff.is_nonnegative:
-            raise DerivationError(f"cannot order the roots {best} and {c}")
-    return sp.simplify(best)
+    return _least(candidates, "cannot order the roots")
 
 
 def half_plane_strip(term: sp.Expr, tau: sp.Symbol, slope: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> tuple[sp.Expr, dict]:
@@ -101,20 +109,7 @@ def nearest_zero_imag(partition: sp.Expr, tau: sp.Symbol) -> sp.Expr:
             raise DerivationError(f"the nearest member of {lam} depends on the parameters")
         for k in {sp.floor(n0), sp.ceiling(n0)}:
             candidates.append(sp.simplify(sp.Abs(im.subs(n, k))))
-    distinct: list[sp.Expr] = []
-    for c in candidates:
-        if not any(sp.simplify(c - d) == 0 for d in distinct):
-            distinct.append(c)
-    if len(distinct) != 1:
-        best = distinct[0]
-        for c in distinct[1:]:
-            diff = sp.simplify(c - best)
-            if diff.is_negative:
-                best = c
-            elif not diff.is_nonnegative:
-                raise DerivationError(f"the nearest zero's imaginary part depends on the parameters: {distinct}")
-        return sp.simplify(best)
-    return sp.simplify(distinct[0])
+    return _least(candidates, "the nearest zero's imaginary part depends on the parameters")
 
 
 def _strip(card, claim) -> Derived:
