@@ -8,6 +8,7 @@ or ``inconclusive``. Divergence is a result, never an exception.
 """
 from __future__ import annotations
 
+import math
 import platform
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -110,16 +111,32 @@ def versions() -> dict[str, str]:
             "numpy": np.__version__, "scipy": scipy.__version__, "sympy": sp.__version__}
 
 
-def run_batch(algorithm: str, problem, hp: Mapping[str, object], x0, steps: int,
-              progress: Callable[[int], None] | None = None) -> dict:
-    """Iterate a batched algorithm; returns state norms per step, the outcome per row and the
-    final iterates. Rows that diverge are frozen at their last finite state."""
+def run_batch(algorithm, problem, hp: Mapping[str, object], x0, steps: int,
+              progress: Callable[[int], None] | None = None, init: Mapping[str, object] | None = None) -> dict:
+    """Iterate a batched method: ``algorithm`` is a compiled card ``Rule`` (gradients by autograd
+    of the problem's loss) or the name of a hand-written reference in ``_algorithms`` (analytic
+    gradients). Returns state norms per step, the outcome per row and the final iterates. Rows that
+    diverge are frozen at their last finite state. ``init``: the starting state (default: the rule's)."""
     import torch
 
     from gpu_validation._algorithms import ALGORITHMS
+    from gpu_validation._compiled import Oracle, Rule
 
-    algo = ALGORITHMS[algorithm]
-    state = algo.init(x0, hp)
+    if isinstance(algorithm, Rule):
+        oracle = Oracle(problem.loss, problem.precond)
+        rule = algorithm
+        state = dict(init) if init is not None else rule.init(x0)
+        first = rule.state[0]
+
+        def advance(s, t):
+            return rule.step(s, oracle, hp)
+    else:
+        algo = ALGORITHMS[algorithm]
+        state = dict(init) if init is not None else algo.init(x0, hp)
+        first = "z" if algorithm == "schedule_free_sgd" else "x"
+
+        def advance(s, t):
+            return algo.step(s, problem.grad, hp, t)
 
     def flat(s):
         return torch.cat([s[k] for k in sorted(s)], dim=-1)
@@ -132,7 +149,7 @@ def run_batch(algorithm: str, problem, hp: Mapping[str, object], x0, steps: int,
     history = [flat(state)]
     chunk = max(1, steps // 100)
     for t in range(1, steps + 1):
-        new = algo.step(state, problem.grad, hp, t)
+        new = advance(state, t)
         n = torch.linalg.vector_norm(flat(new), dim=-1)
         bad = ~torch.isfinite(n) | (n > limit)
         newly = bad & ~diverged
@@ -146,7 +163,7 @@ def run_batch(algorithm: str, problem, hp: Mapping[str, object], x0, steps: int,
             progress(t)
     change = torch.linalg.vector_norm(history[-1] - history[-3], dim=-1) / (1 + start)
     converged = ~diverged & (change <= CONVERGE)
-    last_x = state["x"] if algorithm != "schedule_free_sgd" else state["z"]
+    last_x = state[first]
     return {"norms": torch.stack(norms).cpu().numpy(), "diverged": diverged.cpu().numpy(),
             "converged": converged.cpu().numpy(), "diverged_at": diverged_at.cpu().numpy(),
             "final_norm": torch.linalg.vector_norm(flat(state), dim=-1).cpu().numpy(),
@@ -165,32 +182,35 @@ def simulate(card: Card, *, at: Mapping[str, object] | None = None, device: str 
              seed: int = 0, steps: int | None = None, seeds: int | None = None,
              factors: Sequence[float] | None = None,
              progress: Callable[[int], None] | None = None, noncommuting: bool = False) -> SimResult:
-    """Simulate ``card``'s algorithm at its ``Simulation`` point (``at`` overrides bindings,
-    ``spectrum`` included) over ``factors`` x the predicted threshold."""
+    """Run ``card``'s own update rule, compiled, at its ``Simulation`` point (``at`` overrides
+    bindings, ``spectrum`` included) over ``factors`` x the predicted threshold; a card with a
+    ``scenario`` runs that experiment instead."""
     import torch
 
-    from gpu_validation._algorithms import ALGORITHMS
+    from gpu_validation._compiled import compile_rule
     from gpu_validation._problems import quadratic
 
     sim = card.simulation
     if sim is None:
         raise InputError(f"card {card.id} has no simulation")
-    if sim.algorithm in NETWORK_SCENARIOS:
+    if sim.scenario in NETWORK_SCENARIOS:
         return simulate_network(card, at=at, device=device, seed=seed, steps=steps, progress=progress)
     from gpu_validation._scenarios import scenarios
     table = scenarios()
-    if sim.algorithm in table:
+    if sim.scenario in table:
         if noncommuting:
             raise InputError(f"card {card.id}: --noncommuting does not apply")
-        return table[sim.algorithm](card, at=at, device=device, seed=seed, steps=steps, progress=progress)
+        return table[sim.scenario](card, at=at, device=device, seed=seed, steps=steps, progress=progress)
+    if sim.scenario:
+        raise InputError(f"card {card.id} names unknown scenario {sim.scenario!r} (scenarios: "
+                         f"{', '.join(sorted(set(table) | set(NETWORK_SCENARIOS)))}); a card is simulated from its "
+                         "own update rule when it names none")
     if card.estimator is not None:
         return simulate_mean_square(card, at=at, device=device, seed=seed, steps=steps, seeds=seeds,
                                     factors=factors, progress=progress, noncommuting=noncommuting)
     if noncommuting:
         raise InputError(f"card {card.id} is not a preconditioned zeroth-order card: --noncommuting does not apply")
-    if sim.algorithm not in ALGORITHMS:
-        raise InputError(f"card {card.id} names unknown algorithm {sim.algorithm!r} "
-                         f"(known: {', '.join(sorted(ALGORITHMS))})")
+    rule = compile_rule(card)
     threshold = _threshold_of(card)
     bindings: dict[str, object] = {s.name: v for s, v in sim.at.items()}
     if sim.spectrum:
@@ -215,10 +235,16 @@ def simulate(card: Card, *, at: Mapping[str, object] | None = None, device: str 
         raise InputError("steps must be >= 3, seeds >= 1 and factors positive")
 
     predicted = claim_value(card, threshold, point, spectrum)
+    if not (math.isfinite(predicted) and predicted > 0):
+        raise InputError(f"card {card.id}: the claimed {threshold.param.name}* = {predicted:.6g} at this point is not a "
+                         "positive number, so there is no step size to sweep around")
+    unbound = sorted(p for p in rule.params if p != threshold.param.name and card.symbol(p) not in point)
+    if unbound:
+        raise InputError(f"card {card.id}: the simulation needs a value for {', '.join(unbound)} "
+                         f"(--at {unbound[0]}=...)")
     dev = pick_device(device)
     dtype = torch.float64
-    algo = ALGORITHMS[sim.algorithm]
-    problem = quadratic(spectrum, seed=seed, dtype=dtype, device=dev, preconditioned=algo.needs_precond)
+    problem = quadratic(spectrum, seed=seed, dtype=dtype, device=dev, preconditioned=rule.uses_precond)
     d = problem.dim
     rows = len(factors) * seeds
     gen = torch.Generator().manual_seed(seed + 1)
@@ -227,10 +253,7 @@ def simulate(card: Card, *, at: Mapping[str, object] | None = None, device: str 
                              for s, v in point.items()}
     swept = torch.tensor([f * predicted for f in factors], dtype=dtype, device=dev).repeat_interleave(seeds)
     hp[threshold.param.name] = swept[:, None]
-    if problem.precond is not None:
-        hp["precond"] = problem.precond
-    hp.update({k: float(v) for k, v in sim.options.items()})
-    out = run_batch(sim.algorithm, problem, hp, x0, steps, progress)
+    out = run_batch(rule, problem, hp, x0, steps, progress)
 
     points = []
     for i, f in enumerate(factors):
@@ -347,15 +370,16 @@ def simulate_mean_square(card: Card, *, at=None, device="auto", seed=0, steps=No
     formula's factors behave as the formula predicts (they need not)."""
     import torch
 
-    from gpu_validation._zo import ZO_METHODS, zo_monte_carlo
+    from gpu_validation._zo import zo_monte_carlo
     from numerics._evaluate import with_spectral
     from numerics._mean_square import SecondMomentMap, commuting_problem
     from theory import MeanSquareThreshold
 
+    from gpu_validation._compiled import compile_rule
+
     sim = card.simulation
     claim = next(c for c in card.claims if isinstance(c, MeanSquareThreshold))
-    if sim.algorithm not in ZO_METHODS:
-        raise InputError(f"card {card.id}: {sim.algorithm!r} is not a zeroth-order method ({', '.join(ZO_METHODS)})")
+    rule = compile_rule(card)
     bindings: dict[str, object] = {s.name: v for s, v in sim.at.items()}
     bindings["spectrum"] = list(sim.spectrum)
     bindings.update(at or {})
@@ -389,12 +413,14 @@ def simulate_mean_square(card: Card, *, at=None, device="auto", seed=0, steps=No
 
     dev = pick_device(device)
     n_dir = int(card.estimator.n.subs({s: point[s] for s in card.estimator.n.free_symbols}))
-    from gpu_validation._zo import HYPER
+    unbound = sorted(p for p in rule.params if p != claim.param.name and card.symbol(p) not in point)
+    if unbound:
+        raise InputError(f"card {card.id}: the simulation needs a value for {', '.join(unbound)} (--at {unbound[0]}=...)")
     hp = {name: torch.tensor([point[card.symbol(name)]] * (len(factors) * runs), dtype=torch.float64,
-                             device=dev)[:, None] for name in HYPER[sim.algorithm] if name != claim.param.name}
+                             device=dev)[:, None] for name in rule.params if name != claim.param.name}
     hp[claim.param.name] = torch.tensor([f * predicted for f in factors], dtype=torch.float64,
                                         device=dev).repeat_interleave(runs)[:, None]
-    out = zo_monte_carlo(sim.algorithm, torch.tensor(hessian, dtype=torch.float64, device=dev), hp, runs=runs,
+    out = zo_monte_carlo(rule, torch.tensor(hessian, dtype=torch.float64, device=dev), hp, runs=runs,
                          steps=steps, n_directions=n_dir, directions=card.estimator.directions, seed=seed,
                          precond=None if precond is None else torch.tensor(precond, dtype=torch.float64, device=dev),
                          progress=progress)

@@ -73,8 +73,13 @@ def zo_monte_carlo(method: str, hessian: torch.Tensor, hp: dict[str, torch.Tenso
     step; such a run counts as inf from then on, so its group's mean is inf (a result, not an
     error); "x" (B, d), the final iterates (inf/nan in non-finite runs).
     """
-    if method not in ZO_METHODS:
+    from gpu_validation._compiled import Oracle, Rule
+    rule = method if isinstance(method, Rule) else None
+    if rule is None and method not in ZO_METHODS:
         raise ValueError(f"unknown ZO method {method!r} (choose from {', '.join(ZO_METHODS)})")
+    if rule is not None and rule.estimator is None:
+        raise ValueError(f"the rule of {rule.card} takes no gradient estimate")
+    needed = rule.params if rule is not None else HYPER[method]
     if directions not in DIRECTIONS:
         raise ValueError(f"unknown directions {directions!r} (choose from {', '.join(DIRECTIONS)})")
     if n_directions < 1:
@@ -88,16 +93,17 @@ def zo_monte_carlo(method: str, hessian: torch.Tensor, hp: dict[str, torch.Tenso
     scale = float(hessian.abs().max()) if hessian.numel() else 0.0
     if float((hessian - hessian.T).abs().max()) > 1e-12 * scale:
         raise ValueError("hessian must be symmetric")
-    for name in HYPER[method]:
+    label = rule.card if rule is not None else method
+    for name in needed:
         if name not in hp:
-            raise ValueError(f"{method} needs hyper-parameter {name!r} (given: {', '.join(sorted(hp)) or 'none'})")
+            raise ValueError(f"{label} needs hyper-parameter {name!r} (given: {', '.join(sorted(hp)) or 'none'})")
     for name in hp:
-        if name not in HYPER[method]:
-            raise ValueError(f"{method} takes hyper-parameters {', '.join(HYPER[method])}, not {name!r}")
+        if name not in needed:
+            raise ValueError(f"{label} takes hyper-parameters {', '.join(needed)}, not {name!r}")
     dtype, device, d = hessian.dtype, hessian.device, hessian.shape[0]
-    if method == "zo_adam_frozen":
+    if method == "zo_adam_frozen" or (rule is not None and rule.uses_precond):
         if precond is None:
-            raise ValueError("zo_adam_frozen needs precond (the frozen diagonal P, shape (d,))")
+            raise ValueError(f"{label} needs precond (the frozen diagonal P, shape (d,))")
         precond = torch.as_tensor(precond, dtype=dtype, device=device)
         if precond.shape != (d,) or not bool((precond > 0).all()):
             raise ValueError(f"precond must be a positive vector of shape ({d},), got shape {tuple(precond.shape)}")
@@ -117,6 +123,8 @@ def zo_monte_carlo(method: str, hessian: torch.Tensor, hp: dict[str, torch.Tenso
             raise ValueError(f"x0 must have shape (B, {d}), got {tuple(x0.shape)}")
         x = x0.to(dtype=dtype, device=device).clone()
     m = torch.zeros_like(x)
+    if rule is not None:  # the iterate starts at x0, every other state variable at 0 (as the exact recursion)
+        state = {name: (x if i == 0 else torch.zeros_like(x)) for i, name in enumerate(rule.state)}
     dead = torch.zeros(B, dtype=torch.bool, device=device)
     groups = B // runs
     means, ses, logs = [], [], []
@@ -139,7 +147,17 @@ def zo_monte_carlo(method: str, hessian: torch.Tensor, hp: dict[str, torch.Tenso
     dead = record(x, dead)
     chunk = max(1, steps // 100)
     for t in range(1, steps + 1):
-        grad = fd_gradient(hessian, x, sample_directions(g, B, n_directions, d, directions, dtype, device), mu)
+        u = sample_directions(g, B, n_directions, d, directions, dtype, device)
+        if rule is not None:  # the card's own rule; its estimator symbol is the estimate at its point
+            oracle = Oracle(lambda v: loss(hessian, v), precond,
+                            estimate=lambda v, u=u: fd_gradient(hessian, v, u, mu))
+            state = rule.step(state, oracle, hp)
+            x = state[rule.state[0]]
+            dead = record(x, dead)
+            if progress is not None and (t % chunk == 0 or t == steps):
+                progress(t)
+            continue
+        grad = fd_gradient(hessian, x, u, mu)
         if method == "zo_gd":
             x = x - hp["eta"] * grad
         elif method == "zo_gdm":

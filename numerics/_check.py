@@ -211,7 +211,7 @@ def _threshold_checks(card: Card, claim: Threshold, derived: Derived, examples: 
 
 def _two_cycle_numeric(card: Card, claim: Identity, examples: int, seed: int, count: int) -> list[CheckResult]:
     """Fixed point a > 0 of f(f(a)) = a by brentq (float64) and findroot (50 digits)."""
-    (x,), (f,) = card.state, card.update
+    (x,), (f,) = card.state, card.mode_update
     syms = _args_of(card, f, claim.value, exclude=(x,))
     relations = [r for r in card.assumptions_for(claim) if r.free_symbols <= set(syms)]
     ff = f.subs(x, f)

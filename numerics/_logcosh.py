@@ -45,7 +45,7 @@ def _parameters(card: Card, claim: Identity, count: int, seed: int, fixed=()) ->
     one parameter (the first real root), e.g. s = sqrt(1 - c^2) for a unit input."""
     invariant_syms = {s for s, _ in claim.arguments.get("invariants", ())}
     constraints = [sp.S(c) for c in claim.arguments.get("constraints", ())]
-    needed = set().union(*(e.free_symbols for e in card.update)) & set(card.symbols)
+    needed = set().union(*(e.free_symbols for e in card.mode_update)) & set(card.symbols)
     solved: dict[sp.Symbol, list[sp.Expr]] = {}
     for con in constraints:
         sym = sorted(con.free_symbols & needed - set(solved), key=lambda t: t.name)[-1]
@@ -81,8 +81,8 @@ def _reduction_numeric(card: Card, claim: Identity, examples: int, seed: int, co
     names = [s for s, _ in pairs]
     component = claim.arguments["component"]
     points = _parameters(card, claim, count, seed + 7)
-    params = sorted(set().union(*(e.free_symbols for e in card.update)) & set(card.symbols), key=lambda t: t.name)
-    step = compiled(sp.Matrix(card.update), (*card.state, *params), "mpmath")
+    params = sorted(set().union(*(e.free_symbols for e in card.mode_update)) & set(card.symbols), key=lambda t: t.name)
+    step = compiled(sp.Matrix(card.mode_update), (*card.state, *params), "mpmath")
     invariant = {s: compiled(e, (*card.state, *params), "mpmath") for s, e in pairs}
     value_args = tuple(sorted(sp.S(claim.value).free_symbols, key=lambda t: t.name))
     value = compiled(claim.value, value_args, "mpmath")
@@ -145,9 +145,9 @@ class _FrozenMap:
         pairs = tuple(claim.arguments["invariants"])
         self.names = [s for s, _ in pairs]
         self.orbit, self.slow = claim.arguments["orbit"], claim.arguments["slow"]
-        params = sorted(set().union(*(e.free_symbols for e in card.update)) & set(card.symbols), key=lambda t: t.name)
+        params = sorted(set().union(*(e.free_symbols for e in card.mode_update)) & set(card.symbols), key=lambda t: t.name)
         self.pvals = [point[q] for q in params]
-        self.step = compiled(sp.Matrix(card.update), (*card.state, *params))
+        self.step = compiled(sp.Matrix(card.mode_update), (*card.state, *params))
         self.inv = compiled(sp.Matrix([e for _, e in pairs]), (*card.state, *params))
         self.jac = compiled(sp.Matrix([e for _, e in pairs]).jacobian(card.state), (*card.state, *params))
         self.start = np.random.default_rng(seed).normal(size=len(card.state))

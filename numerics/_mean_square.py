@@ -94,7 +94,7 @@ def mode_coefficients(card: Card, param: sp.Symbol, value: float, point: Mapping
     est = card.estimator
     if est is None:
         raise InputError(f"card {card.id} has no estimator")
-    upd = sp.Matrix(card.update)
+    upd = sp.Matrix(card.mode_update)
     F = upd.jacobian(card.state)
     b = upd.jacobian([est.symbol])
     a = sp.Matrix([est.at]).jacobian(card.state)

@@ -366,7 +366,7 @@ def _increment_numeric(card, claim, examples, seed, count):
     batch = claim.arguments.get("batch")
     state = tuple(card.state)
     params = [s for s in card.symbols if s not in gradient]
-    upd = [compiled(f, (*state, *gradient, *params), m) for f in card.update for m in ("numpy", "mpmath")]
+    upd = [compiled(f, (*state, *gradient, *params), m) for f in card.mode_update for m in ("numpy", "mpmath")]
     inv = {m: compiled(invariant, state, m) for m in ("numpy", "mpmath")}
     syms = [s for s in card.symbols if s not in gradient]
     rel = [r for r in card.assumptions_for(claim) if r.free_symbols <= set(syms)]

@@ -46,7 +46,7 @@ def _fmt(p) -> str:
 
 def _mode_parts(card, claim):
     xi, variance = claim.arguments["noise"], sp.S(claim.arguments["variance"])
-    upd = sp.Matrix(card.update)
+    upd = sp.Matrix(card.mode_update)
     F, b = upd.jacobian(list(card.state)), upd.jacobian([xi])
     q = sp.expand(sp.S(claim.arguments["of"]))
     Q = sp.hessian(q, list(card.state)) / 2                # q = z^T Q z

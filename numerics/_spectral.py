@@ -18,9 +18,9 @@ _MATRICES: dict[tuple, sp.Matrix] = {}
 
 def matrix_of(card: Card) -> sp.Matrix:
     """The card's iteration matrix (Jacobian of its update map), cached per map."""
-    key = (card.state, card.update, tuple(card.branch.items()))
+    key = (card.state, card.mode_update, tuple(card.branch.items()))
     if key not in _MATRICES:
-        _MATRICES[key] = sp.ImmutableMatrix(iteration_matrix(card.state, card.update, card.branch))
+        _MATRICES[key] = sp.ImmutableMatrix(iteration_matrix(card.state, card.mode_update, card.branch))
     return _MATRICES[key]
 
 

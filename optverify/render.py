@@ -83,6 +83,9 @@ def show(card: Card) -> str:
     if card.state:
         lines += ["", "update rule (state -> next state):"]
         lines += [f"  {s} <- {sp.sstr(e)}" for s, e in zip(card.state, card.update)]
+        if tuple(card.update) != tuple(card.mode_update):
+            lines += ["", f"per-mode rule analysed (grad(v) -> {card.eigenvalue}*v, precond(v) -> v, norm(v) -> |v|):"]
+            lines += [f"  {s} <- {sp.sstr(e)}" for s, e in zip(card.state, card.mode_update)]
         if card.branch:
             lines.append("  analysed on the branch " + ", ".join(f"{k} -> {v} ({'positive' if v.is_positive else 'real'})"
                                                              for k, v in card.branch.items()))
@@ -107,8 +110,11 @@ def show(card: Card) -> str:
         if isinstance(claim, MeanSquareThreshold):
             d = derived.details
             est = card.estimator
-            lines.append(f"  estimator: {est.directions} directions, n = {est.n}, taken at {est.at}"
+            lines.append(f"  estimator {est.symbol}: {est.directions} directions, n = {est.n}, taken at {est.at}"
                          + (f", preconditioned: {', '.join(map(str, est.preconditioned))}" if est.preconditioned else ""))
+            lines.append(f"  (the estimate's point is a linear combination of the state {', '.join(map(str, card.state))} "
+                         "with no constant term; its coefficients may be parameters)")
+            lines.append(f"  address it with --claim '{claim.name}.gain=...' or --claim '{claim.name}.mode_limit=...'")
             lines.append(f"  direction moments: kappa_self = {d['kappa_self']}, kappa_coupling = {d['kappa_coupling']}")
             lines.append(f"  per-mode second moments {['E[%s*%s]' % (card.state[p], card.state[q]) for p, q in d['moments']]}:")
             lines.append(f"    D = {sp.sstr(d['D'].tolist())}")
@@ -136,7 +142,8 @@ def show(card: Card) -> str:
         at = ", ".join(f"{k.name}={float(v):g}" for k, v in sim.at.items())
         extra = f", spectrum={list(sim.spectrum)}" if sim.spectrum else ""
         opts = f", options={dict(sim.options)}" if sim.options else ""
-        lines += ["", f"simulation: {sim.algorithm} at {at or '-'}{extra}{opts}; factors {list(sim.factors)}, "
+        what = f"scenario {sim.scenario}" if sim.scenario else "the card's update rule, compiled to torch"
+        lines += ["", f"simulation: {what} at {at or '-'}{extra}{opts}; factors {list(sim.factors)}, "
                       f"{sim.steps} steps, {sim.seeds} seeds"]
     if card.notes:
         lines += ["", f"notes: {card.notes}"]

@@ -14,16 +14,11 @@ Reference: TODO: authors, arXiv id, theorem number.
 """
 import sympy as sp
 
-from theory import Card, Simulation, Source, Threshold
+from theory import Card, Simulation, Source, Threshold, grad  # grad(v): the gradient oracle
 
 eta, lam = sp.symbols("eta lambda", positive=True)   # step size; one Hessian eigenvalue
 beta = sp.Symbol("beta", nonnegative=True)           # add / remove parameters as needed
-x, x_prev = sp.symbols("x x_prev", real=True)        # the state of the iteration
-
-
-def grad(v):                                         # gradient of f(x) = lambda/2 x^2
-    return lam * v
-
+x, x_prev = sp.symbols("x x_prev", real=True)        # the state of the iteration (x first: the iterate)
 
 CARD = Card(
     id="{id}",
@@ -31,13 +26,15 @@ CARD = Card(
     symbols=(eta, beta, lam),
     assumptions=(beta < 1,),
     state=(x, x_prev),
-    # TODO: your method's update rule, one expression per state variable (here: heavy ball)
+    # TODO: your method's update rule, one expression per state variable (here: heavy ball).
+    # Written once against grad(.) (and precond(.), norm(.), sign(.)): the engine analyses it per
+    # eigen-mode (grad(v) -> lambda*v); the simulation compiles this same rule to torch.
     update=(x - eta * grad(x) + beta * (x - x_prev), x),
     eigenvalue=lam,
     # TODO: your claimed closed form; the engine derives the true threshold from `update`
     claims=(Threshold("eta_crit", param=eta, value=2 * (1 + beta) / lam),),
     source=Source("0000.00000", "Thm. ?", "TODO"),
-    simulation=Simulation("heavy_ball", at={{beta: 0.5}}, spectrum=(4.0, 1.0)),
+    simulation=Simulation(at={{beta: 0.5}}, spectrum=(4.0, 1.0)),   # runs the rule above
     status="conjecture",
 )
 '''
@@ -46,7 +43,13 @@ CARD = Card(
 def write_skeleton(card_id: str, folder: Path, *, force: bool = False) -> Path:
     if not ID_PATTERN.match(card_id):
         raise CardError(f"card id {card_id!r} is not of the form method.setting.quantity")
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise CardError(f"--dir {folder} is a file, not a folder (the card is written as {card_id.replace('.', '_')}.py "
+                        "inside the folder)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CardError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
     path = folder / (card_id.replace(".", "_") + ".py")
     if path.exists() and not force:
         raise CardError(f"{path} exists (use --force to overwrite)")

@@ -4,9 +4,10 @@ from theory._card import (Bound, Card, Claim, Estimator, Identity, MeanSquareThr
 from theory._catalogue import catalogue, get, load_dir
 from theory._errors import (AssumptionError, CardError, DerivationError, InputError, SuiteError,
                             UnknownCard)
+from theory._oracle import grad, norm, precond, sign
 from theory._parse import parse_claim, parse_formula
 
 __all__ = ["Card", "Claim", "Threshold", "Identity", "Bound", "Observed", "MeanSquareThreshold", "Relation", "Model", "Estimator",
-           "Simulation", "Source",
+           "Simulation", "Source", "grad", "precond", "norm", "sign",
            "catalogue", "get", "load_dir", "parse_claim", "parse_formula",
            "SuiteError", "CardError", "UnknownCard", "AssumptionError", "InputError", "DerivationError"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal, Union
 
@@ -11,6 +11,7 @@ import sympy as sp
 
 from theory._assume import holds, symbol_violation
 from theory._errors import CardError
+from theory._oracle import grad as _grad, oracle_calls, per_mode, precond as _precond
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,}$")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -181,7 +182,8 @@ class Estimator:
     """A zeroth-order gradient estimate g_hat = U H y, U = (1/n) sum_j u_j u_j^T.
 
     ``symbol``: the mode's coordinate of g_hat in the card's update rule; ``at``: the point y
-    where it is taken (linear in the state); ``directions``: 'gaussian' (u ~ N(0, I)) or
+    where it is taken: a linear combination of the state variables whose coefficients may be
+    parameters (``x + beta*(x - x_prev)``), with no constant term; ``directions``: 'gaussian' (u ~ N(0, I)) or
     'sphere' (uniform on the sphere of radius sqrt(d), needs ``dim``); ``n``: directions
     averaged per step; ``preconditioned``: state variables whose increment is multiplied by
     P^{-1} in the full-space method (frozen Adam); the per-mode rule then uses eig(P^{-1} H),
@@ -202,13 +204,17 @@ class Estimator:
 
 @dataclass(frozen=True)
 class Simulation:
-    """How ``gpu_validation`` runs the real algorithm for this card.
+    """How ``gpu_validation`` runs this card.
 
-    ``algorithm`` names a torch implementation; ``at`` binds the card's parameters (the swept
-    one excluded); ``spectrum`` gives the simulated quadratic's Hessian eigenvalues for cards
-    with an ``eigenvalue`` symbol; the swept parameter is tried at ``factors`` x the prediction.
+    Without ``scenario`` the simulation compiles the card's own update rule (SymPy -> torch) and
+    runs it on a quadratic in a random, non-diagonal eigenbasis, with ``grad`` from autograd (and
+    the estimator's finite differences for a zeroth-order card). ``scenario`` names an experiment
+    of ``gpu_validation`` instead (a network run, a construction's training), never a method.
+    ``at`` binds the card's parameters (the swept one excluded); ``spectrum`` gives the simulated
+    quadratic's Hessian eigenvalues for cards with an ``eigenvalue`` symbol; the swept parameter
+    is tried at ``factors`` x the prediction.
     """
-    algorithm: str
+    scenario: str = ""
     at: Mapping[sp.Symbol, float] = field(default_factory=dict)
     spectrum: tuple[float, ...] = ()
     factors: tuple[float, ...] = (0.5, 0.9, 0.95, 1.05, 1.1, 1.5)
@@ -224,13 +230,21 @@ class Simulation:
         object.__setattr__(self, "spectrum", tuple(float(v) for v in self.spectrum))
         object.__setattr__(self, "factors", tuple(float(v) for v in self.factors))
 
+    @property
+    def algorithm(self) -> str:
+        """What runs: the scenario's name, or ``update_rule`` (the card's own rule, compiled)."""
+        return self.scenario or "update_rule"
+
 
 @dataclass(frozen=True)
 class Card:
     """One result: parameters, the update rule on the model, the claims, the source.
 
-    ``state``/``update``: the algorithm's update rule on the quadratic model, one expression
-    per state variable (``x_next = update(x, ...)``); the engines take its Jacobian.
+    ``state``/``update``: the algorithm's update rule, one expression per state variable
+    (``x_next = update(x, ...)``), written against the oracle of ``theory._oracle`` (``grad(v)``,
+    ``precond(v)``, ``norm(v)``, ``sign(v)``). The engines analyse ``mode_update``, the rule in
+    one eigen-mode of a quadratic (``grad(v) -> eigenvalue * v``); the simulation compiles
+    ``update`` itself. The first state variable is the iterate.
     ``branch``: for a piecewise-smooth map, a substitution that selects the smooth branch
     the engines analyse (e.g. ``{x: x_pos}`` with ``x_pos`` positive).
     ``sample``: optional sampling ranges for numeric checks (defaults come from assumptions).
@@ -254,11 +268,18 @@ class Card:
     compare_with: str = ""  # id of a counterpart card (e.g. first-order vs zeroth-order) for side-by-side tables
     notes: str = ""
     origin: str = ""  # file the card was loaded from (set by the catalogue)
+    mode_update: tuple[sp.Expr, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("symbols", "claims", "state", "update", "assumptions"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "update", tuple(sp.S(e) for e in self.update))
+        self._validate_oracle()
+        object.__setattr__(self, "mode_update", tuple(per_mode(e, self.eigenvalue) for e in self.update))
+        if self.estimator is not None and not self.estimator.preconditioned:
+            pre = tuple(s for s, e in zip(self.state, self.update) if e.atoms(_precond))
+            if pre:  # the full-space operator scales these increments by P^{-1}
+                object.__setattr__(self, "estimator", replace(self.estimator, preconditioned=pre))
         object.__setattr__(self, "branch", _frozen(self.branch))
         object.__setattr__(self, "sample", _frozen(self.sample))
         object.__setattr__(self, "spectral", _frozen(self.spectral))
@@ -267,6 +288,23 @@ class Card:
     # -- validation ---------------------------------------------------------------------------
     def _fail(self, what: str) -> None:
         raise CardError(f"card {self.id!r}: {what}")
+
+    def _validate_oracle(self) -> None:
+        calls = oracle_calls(self.update)
+        for call in calls:
+            if len(call.args) != 1:
+                self._fail(f"{call.func}(.) takes one argument, got {call}")
+        if not calls:
+            return
+        if self.eigenvalue is None:
+            self._fail("an update written with grad(.) needs eigenvalue= (the Hessian eigenvalue of the "
+                       "per-mode analysis)")
+        if any(self.eigenvalue in e.free_symbols for e in self.update):
+            self._fail(f"the update uses both grad(.) and the eigenvalue {self.eigenvalue}: write "
+                       f"grad(v) for the gradient (the per-mode analysis substitutes {self.eigenvalue}*v)")
+        if self.estimator is not None and any(e.atoms(_grad) for e in self.update):
+            self._fail(f"a zeroth-order card's update uses its estimator symbol {self.estimator.symbol}, "
+                       "not grad(.)")
 
     def _validate(self) -> None:
         if self.compare_with and not ID_PATTERN.match(self.compare_with):
@@ -322,7 +360,11 @@ class Card:
             self._fail("sphere directions need the dimension symbol (estimator dim=...)")
         if est.symbol in declared or est.symbol in self.state:
             self._fail(f"estimator symbol {est.symbol} must not be a parameter or state variable")
-        self._declared(est.at.free_symbols, set(self.state), "estimator point")
+        self._declared(est.at.free_symbols, set(self.state) | declared,
+                       "estimator point (a linear combination of the state variables, coefficients may be "
+                       "parameters)")
+        if not est.at.free_symbols & set(self.state):
+            self._fail(f"estimator point {est.at} uses no state variable")
         self._declared(est.n.free_symbols | ({est.dim} if est.dim is not None else set()), declared,
                        "estimator")
         if not set(est.preconditioned) <= set(self.state):
@@ -395,8 +437,10 @@ class Card:
             self._fail(f"unknown claim kind {type(claim).__name__}")
 
     def _validate_simulation(self, sim: Simulation, declared: set) -> None:
-        if not NAME_PATTERN.match(sim.algorithm):
-            self._fail(f"simulation algorithm {sim.algorithm!r} is not an identifier")
+        if sim.scenario and not NAME_PATTERN.match(sim.scenario):
+            self._fail(f"simulation scenario {sim.scenario!r} is not an identifier")
+        if not sim.scenario and not self.state:
+            self._fail("a simulation without a scenario runs the card's update rule: give state/update")
         swept = {c.param for c in self.claims if isinstance(c, (Threshold, MeanSquareThreshold))} | set(sim.sweep)
         for sym, values in sim.sweep.items():
             if sym not in declared:

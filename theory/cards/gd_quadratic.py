@@ -7,14 +7,11 @@ Reference: Cohen, Kaur, Li, Kolter, Talwalkar, "Gradient Descent on Neural Netwo
 """
 import sympy as sp
 
-from theory import Card, Simulation, Source, Threshold
+from theory import Card, Simulation, Source, Threshold, grad
 
 eta, lam = sp.symbols("eta lambda", positive=True)
 x = sp.Symbol("x", real=True)
 
-
-def grad(v):
-    return lam * v
 
 
 CARD = Card(
@@ -26,5 +23,5 @@ CARD = Card(
     eigenvalue=lam,
     claims=(Threshold("eta_crit", param=eta, value=2 / lam),),
     source=Source("2103.00065", "Sec. 2 and footnote 3 ('if and only if' for convex quadratics)", "Cohen et al. 2021"),
-    simulation=Simulation("gd", spectrum=(4.0, 1.0, 0.25)),
+    simulation=Simulation(spectrum=(4.0, 1.0, 0.25)),
 )

@@ -7,15 +7,12 @@ Reference: Polyak 1964; quoted for EoS in Cohen et al., arXiv:2103.00065, Append
 """
 import sympy as sp
 
-from theory import Card, Simulation, Source, Threshold
+from theory import Card, Simulation, Source, Threshold, grad
 
 eta, lam = sp.symbols("eta lambda", positive=True)
 beta = sp.Symbol("beta", nonnegative=True)
 x, x_prev = sp.symbols("x x_prev", real=True)
 
-
-def grad(v):
-    return lam * v
 
 
 CARD = Card(
@@ -31,5 +28,5 @@ CARD = Card(
                   "Cohen et al. 2021"),
     notes="The paper's text giving this threshold could not be read here; the classical result (Polyak 1964) "
           "and this suite's derivation from the update rule decide.",
-    simulation=Simulation("heavy_ball", at={beta: 0.9}, spectrum=(4.0, 1.0, 0.25)),
+    simulation=Simulation(at={beta: 0.9}, spectrum=(4.0, 1.0, 0.25)),
 )

@@ -7,15 +7,12 @@ Reference: Cohen et al., arXiv:2103.00065, Appendix (momentum thresholds).
 """
 import sympy as sp
 
-from theory import Card, Simulation, Source, Threshold
+from theory import Card, Simulation, Source, Threshold, grad
 
 eta, lam = sp.symbols("eta lambda", positive=True)
 beta = sp.Symbol("beta", nonnegative=True)
 x, x_prev = sp.symbols("x x_prev", real=True)
 
-
-def grad(v):
-    return lam * v
 
 
 y = x + beta * (x - x_prev)
@@ -32,5 +29,5 @@ CARD = Card(
     source=Source("2103.00065", "momentum thresholds (appendix; location not confirmed)", "Cohen et al. 2021"),
     notes="The paper's text giving this threshold could not be read here; this suite's derivation from the "
           "update rule decides.",
-    simulation=Simulation("nesterov", at={beta: 0.9}, spectrum=(4.0, 1.0, 0.25)),
+    simulation=Simulation(at={beta: 0.9}, spectrum=(4.0, 1.0, 0.25)),
 )

@@ -10,15 +10,12 @@ Reference: Dai, Ahn, Sra, "The Crucial Role of Normalization in Sharpness-Aware 
 """
 import sympy as sp
 
-from theory import Card, Identity, Observed, Simulation, Source, Threshold
+from theory import Card, Identity, Observed, Simulation, Source, Threshold, grad, norm
 
 eta, lam, rho = sp.symbols("eta lambda rho", positive=True)
 x = sp.Symbol("x", real=True)
 x_pos = sp.Symbol("x_pos", positive=True)  # the smooth branch x > 0 (the map is odd)
 
-
-def grad(v):
-    return lam * v
 
 
 CARD = Card(
@@ -26,7 +23,7 @@ CARD = Card(
     title="Normalized SAM on a quadratic: bounded two-cycle",
     symbols=(eta, rho, lam),
     state=(x,),
-    update=(x - eta * grad(x + rho * grad(x) / sp.Abs(grad(x))),),
+    update=(x - eta * grad(x + rho * grad(x) / norm(grad(x))),),
     branch={x: x_pos},
     eigenvalue=lam,
     claims=(
@@ -39,6 +36,6 @@ CARD = Card(
     source=Source("2305.15287", "quadratic analysis (theorem number not confirmed)", "Dai, Ahn, Sra 2023"),
     notes="Only the abstract could be read here (normalization stabilises SAM); the closed forms are this "
           "suite's derivation from the update rule, checked numerically and by simulation.",
-    simulation=Simulation("sam", at={rho: 0.5}, spectrum=(1.0,), factors=(0.2, 0.5, 0.9, 0.95, 1.05, 1.1),
+    simulation=Simulation(at={rho: 0.5}, spectrum=(1.0,), factors=(0.2, 0.5, 0.9, 0.95, 1.05, 1.1),
                           steps=2000),
 )

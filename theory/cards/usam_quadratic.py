@@ -8,14 +8,11 @@ Reference: Dai, Ahn, Sra, "The Crucial Role of Normalization in Sharpness-Aware 
 """
 import sympy as sp
 
-from theory import Bound, Card, Simulation, Source, Threshold
+from theory import Bound, Card, Simulation, Source, Threshold, grad
 
 eta, lam, rho = sp.symbols("eta lambda rho", positive=True)
 x = sp.Symbol("x", real=True)
 
-
-def grad(v):
-    return lam * v
 
 
 CARD = Card(
@@ -30,5 +27,5 @@ CARD = Card(
     source=Source("2305.15287", "quadratic analysis (theorem number not confirmed)", "Dai, Ahn, Sra 2023"),
     notes="Only the abstract could be read here (normalization stabilises SAM); the closed forms are this "
           "suite's derivation from the update rule, checked numerically and by simulation.",
-    simulation=Simulation("usam", at={rho: 0.1}, spectrum=(4.0, 1.0, 0.25)),
+    simulation=Simulation(at={rho: 0.1}, spectrum=(4.0, 1.0, 0.25)),
 )

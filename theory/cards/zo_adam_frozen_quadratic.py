@@ -13,7 +13,7 @@ Reference: Song et al., "Zeroth-Order Optimization at the Edge of Stability", ar
 import sympy as sp
 
 from theory.cards._spectra import ZO_SPECTRUM
-from theory import Card, Estimator, MeanSquareThreshold, Simulation, Source
+from theory import Card, Estimator, MeanSquareThreshold, Simulation, Source, precond
 
 eta, lam = sp.symbols("eta lambda", positive=True)
 beta1 = sp.Symbol("beta1", nonnegative=True)
@@ -29,15 +29,15 @@ CARD = Card(
     symbols=(eta, beta1, lam),
     assumptions=(beta1 < 1,),
     state=(x, m),
-    update=(x - eta * m_next, m_next),
-    estimator=Estimator(g, at=x, directions="gaussian", preconditioned=(x,)),
+    update=(x - eta * precond(m_next), m_next),  # precond(v) = P^{-1} v, P frozen
+    estimator=Estimator(g, at=x, directions="gaussian"),
     eigenvalue=lam,
     claims=(MeanSquareThreshold("eta_crit", param=eta,
                                 gain=eta * lam / (2 * (1 - eta * lam / (1 + beta1))),
                                 mode_limit=(1 + beta1) / lam),),
     source=Source("2604.14669", "Theorem 3 (assumes P H = H P)", "Song et al. 2026"),
     compare_with="adam_frozen.quadratic.critical_step",
-    simulation=Simulation("zo_adam_frozen", at={beta1: 0.9}, spectrum=ZO_SPECTRUM,
+    simulation=Simulation(at={beta1: 0.9}, spectrum=ZO_SPECTRUM,
                           factors=(0.9, 1.1), steps=150, seeds=2000),
     notes="Exact only when P and H commute: for a random diagonal P and a dense H, eig(P^{-1}H) in this "
           "formula misses the exact operator's threshold by several per cent (measured in the tests; the "

@@ -29,6 +29,6 @@ CARD = Card(
         Bound("lower", of="eta_crit", value=2 / (tr + 2 * lmax), sense="lower"),
         Bound("upper", of="eta_crit", value=2 / tr, sense="upper"),
     ),
-    simulation=Simulation("zo_gd", at={}, spectrum=ZO_SPECTRUM, factors=(0.9, 1.1), steps=150, seeds=2000),
+    simulation=Simulation(at={}, spectrum=ZO_SPECTRUM, factors=(0.9, 1.1), steps=150, seeds=2000),
     source=Source("2604.14669", "Theorem 1 (bounds)", "Song et al. 2026"),
 )

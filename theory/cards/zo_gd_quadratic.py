@@ -32,6 +32,6 @@ CARD = Card(
     ),
     source=Source("2604.14669", "Theorem 1", "Song et al. 2026"),
     compare_with="gd.quadratic.critical_step",
-    simulation=Simulation("zo_gd", spectrum=ZO_SPECTRUM, factors=(0.9, 1.1),
+    simulation=Simulation(spectrum=ZO_SPECTRUM, factors=(0.9, 1.1),
                           steps=150, seeds=2000),
 )

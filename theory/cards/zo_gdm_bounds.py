@@ -33,6 +33,6 @@ CARD = Card(
         Bound("lower", of="eta_crit", value=2 * (1 - beta) / (tr + 2 * lmax / (1 + beta)), sense="lower"),
         Bound("upper", of="eta_crit", value=2 * (1 - beta) / tr, sense="upper"),
     ),
-    simulation=Simulation("zo_gdm", at={beta: 0.5}, spectrum=ZO_SPECTRUM, factors=(0.9, 1.1), steps=150, seeds=2000),
+    simulation=Simulation(at={beta: 0.5}, spectrum=ZO_SPECTRUM, factors=(0.9, 1.1), steps=150, seeds=2000),
     source=Source("2604.14669", "Theorem 2 (bounds)", "Song et al. 2026"),
 )

@@ -37,6 +37,6 @@ CARD = Card(
     ),
     source=Source("2604.14669", "Theorem 2", "Song et al. 2026"),
     compare_with="heavy_ball.quadratic.critical_step",
-    simulation=Simulation("zo_gdm", at={beta: 0.5}, spectrum=ZO_SPECTRUM,
+    simulation=Simulation(at={beta: 0.5}, spectrum=ZO_SPECTRUM,
                           factors=(0.9, 1.1), steps=150, seeds=2000),
 )

@@ -24,7 +24,7 @@ __all__ = ["Derived", "derive", "derive_claim", "DERIVATIONS", "iteration_matrix
 def _two_cycle(card: Card, claim: Identity) -> Derived:
     if not card.state:
         raise DerivationError(f"card {card.id!r}: symmetric_two_cycle needs an update map (state/update)")
-    return Derived(claim.name, "symmetric_two_cycle", symmetric_two_cycle(card.state, card.update))
+    return Derived(claim.name, "symmetric_two_cycle", symmetric_two_cycle(card.state, card.mode_update))
 
 
 def card_mode_operator(card: Card) -> ModeOperator:
@@ -32,7 +32,7 @@ def card_mode_operator(card: Card) -> ModeOperator:
     est = card.estimator
     if est is None or card.eigenvalue is None:
         raise DerivationError(f"card {card.id!r}: mean-square analysis needs an estimator and an eigenvalue")
-    return mode_operator(card.state, card.update, est.symbol, est.at, card.eigenvalue,
+    return mode_operator(card.state, card.mode_update, est.symbol, est.at, card.eigenvalue,
                          directions=est.directions, n=est.n, d=est.dim)
 
 
@@ -82,7 +82,7 @@ _CACHE: dict[tuple, Derived] = {}
 
 
 def _threshold(card: Card, claim: Threshold) -> Derived:
-    matrix = iteration_matrix(card.state, card.update, card.branch)
+    matrix = iteration_matrix(card.state, card.mode_update, card.branch)
     others = [s for s in card.symbols if s in matrix.free_symbols and s != claim.param]
     assumptions = [a for a in card.assumptions if a.free_symbols <= set(others)]
     result: ThresholdDerivation = critical_threshold(
@@ -94,7 +94,7 @@ def _threshold(card: Card, claim: Threshold) -> Derived:
 
 def derive_claim(card: Card, claim: Claim) -> Derived:
     """Derive one claim's quantity from the card's data (cached on the map, not on the claim value)."""
-    key = (card.id, card.state, card.update, tuple(card.branch.items()), card.assumptions, card.estimator,
+    key = (card.id, card.state, card.mode_update, tuple(card.branch.items()), card.assumptions, card.estimator,
            claim.name, claim.kind, getattr(claim, "param", None), getattr(claim, "of", None),
            getattr(claim, "derivation", None), tuple(getattr(claim, "arguments", {}).items()))
     if key in _CACHE:

@@ -34,7 +34,7 @@ def _state_map(card: Card, claim: Identity):
     if not card.state:
         raise DerivationError(f"card {card.id!r}: {claim.derivation} needs the update map (state/update)")
     subs = dict(claim.arguments.get("substitute", ()))
-    return card.state, tuple(sp.S(e).subs(subs) for e in card.update)
+    return card.state, tuple(sp.S(e).subs(subs) for e in card.mode_update)
 
 
 def _adam_discounted_ftrl(card: Card, claim: Identity) -> Derived:
@@ -84,7 +84,7 @@ def _perceptron_limit(card: Card, claim: Identity) -> Derived:
     gamma, u, margin = _arg(card, claim, "step"), _arg(card, claim, "point"), _arg(card, claim, "margin")
     if len(card.state) != 1:
         raise DerivationError(f"card {card.id!r}: the perceptron limit needs a one-variable GD map")
-    (x,), (f,) = card.state, card.update
+    (x,), (f,) = card.state, card.mode_update
     rescaled = sp.expand(f.subs(x, gamma * u) / gamma)
     s = sp.Symbol("s_margin")
     pieces = {}

@@ -73,7 +73,7 @@ def reduce_image(state: Sequence[sp.Symbol], update: Sequence[sp.Expr],
 def _reduction(card: Card, claim: Identity) -> Derived:
     pairs = _pairs(card, claim)
     component = claim.arguments.get("component")
-    value = reduce_image(card.state, card.update, pairs, component, claim.arguments.get("constraints", ()))
+    value = reduce_image(card.state, card.mode_update, pairs, component, claim.arguments.get("constraints", ()))
     return Derived(claim.name, "invariant_reduction", value,
                    {"invariants": pairs, "component": component, "closed": True})
 
@@ -99,7 +99,7 @@ def _two_cycle(card: Card, claim: Identity) -> Derived:
     if missing:
         raise DerivationError(f"card {card.id!r}, claim {claim.name}: frozen_two_cycle needs {', '.join(missing)}")
     pairs = _pairs(card, claim)
-    phi = reduce_image(card.state, card.update, pairs, args["orbit"], args.get("constraints", ()))
+    phi = reduce_image(card.state, card.mode_update, pairs, args["orbit"], args.get("constraints", ()))
     value = frozen_two_cycle(phi, args["orbit"], args["slow"], args["amplitude"], args["coordinate"],
                              args.get("limit"))
     return Derived(claim.name, "frozen_two_cycle", value, {"reduced_map": phi, "limit": args.get("limit")})

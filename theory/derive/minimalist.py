@@ -176,7 +176,7 @@ def _invariant_increment(card: Card, claim: Identity) -> Derived:
         xis = tuple(sp.Symbol(f"xi_{i}", nonnegative=True) for i in range(n))
         g_hat = [sp.Add(*[xi * g[k] for xi, g in zip(xis, per_example)]) / batch for k in range(len(gradient))]
     step = {gh: val for gh, val in zip(gradient, g_hat)}
-    after = {x: sp.S(f).subs(step, simultaneous=True) for x, f in zip(card.state, card.update)}
+    after = {x: sp.S(f).subs(step, simultaneous=True) for x, f in zip(card.state, card.mode_update)}
     increment = sp.expand(invariant.subs(after, simultaneous=True) - invariant)
     if xis:
         increment = _selection_expectation(increment * batch ** 2, xis, batch, n) / batch ** 2

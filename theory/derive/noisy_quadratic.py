@@ -84,7 +84,7 @@ def stationary_moment_of(card, claim) -> sp.Expr:
     poly = sp.Poly(q, *state)
     if any(sum(m) != 2 for m in poly.monoms()):
         raise DerivationError(f"card {card.id!r}: of= must be a quadratic form in the state {state}")
-    S = stationary_second_moment(state, card.update, xi, variance)
+    S = stationary_second_moment(state, card.mode_update, xi, variance)
     value = sp.Integer(0)
     for m, coeff in zip(poly.monoms(), poly.coeffs()):
         i, j = [v for v, e in enumerate(m) for _ in range(e)]
@@ -94,7 +94,7 @@ def stationary_moment_of(card, claim) -> sp.Expr:
 
 def _stationary(card, claim) -> Derived:
     xi, variance = _noise_args(card, claim)
-    S = stationary_second_moment(card.state, card.update, xi, variance)
+    S = stationary_second_moment(card.state, card.mode_update, xi, variance)
     return Derived(claim.name, "stationary_lyapunov", stationary_moment_of(card, claim), {"second_moment": S})
 
 
@@ -137,7 +137,7 @@ def _projected_root(card, claim) -> Derived:
             raise DerivationError(f"card {card.id!r}: projected_loss_root needs the argument {key}=")
     moments = dict(args["moments"])  # given as ((monomial, symbol), ...): hashable
     gens = sorted(set().union(*(sp.S(k).free_symbols for k in moments)), key=lambda s: s.name)
-    root, A, B = projected_loss_root(card.state, card.update, args["loss"], xi, variance, args["step"], gens, moments)
+    root, A, B = projected_loss_root(card.state, card.mode_update, args["loss"], xi, variance, args["step"], gens, moments)
     return Derived(claim.name, "projected_loss_polynomial", root, {"A": A, "B": B, "gens": gens})
 
 

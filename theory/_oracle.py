@@ -1,0 +1,57 @@
+"""The oracle an update rule is written against (pure SymPy).
+
+A card writes its method once, with these functions standing for what the method queries:
+
+- ``grad(v)``: the gradient of the loss at the point ``v`` (an expression in the state);
+- ``precond(v)``: ``P^{-1} v`` for a frozen positive diagonal preconditioner ``P``;
+- ``norm(v)``: the Euclidean norm of ``v`` (a scalar per run);
+- ``sign(v)``: SymPy's own ``sign``, elementwise.
+
+The same expression is used twice. The per-mode analysis (``per_mode``) works in one eigen-mode
+of the quadratic f(x) = 1/2 x^T H x: ``grad(v) -> lambda v`` (lambda the card's eigenvalue
+symbol), ``norm(v) -> |v|``, and ``precond(v) -> v`` with lambda an eigenvalue of
+``P^{-1/2} H P^{-1/2}`` (a linear change of variables, exact for a frozen P). The simulation
+compiles the unchanged expression to torch, with ``grad`` from autograd on a real loss.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sympy as sp
+
+grad = sp.Function("grad")
+precond = sp.Function("precond")
+norm = sp.Function("norm")
+sign = sp.sign
+
+ORACLE: dict[str, object] = {"grad": grad, "precond": precond, "norm": norm, "sign": sign}
+_CALLS = (grad, precond, norm)
+
+
+def oracle_calls(exprs: Iterable[sp.Basic]) -> set[sp.Basic]:
+    """Every oracle application (``grad(...)``, ``precond(...)``, ``norm(...)``) in ``exprs``."""
+    found: set[sp.Basic] = set()
+    for e in exprs:
+        for f in _CALLS:
+            found |= sp.S(e).atoms(f)
+    return found
+
+
+def uses_oracle(exprs: Iterable[sp.Basic]) -> bool:
+    return bool(oracle_calls(exprs))
+
+
+def uses(exprs: Iterable[sp.Basic], function) -> bool:
+    return any(sp.S(e).atoms(function) for e in exprs)
+
+
+def per_mode(expr: sp.Basic, eigenvalue: sp.Symbol | None) -> sp.Expr:
+    """The rule in one eigen-mode of a quadratic: grad(v) -> eigenvalue*v, norm(v) -> |v|,
+    precond(v) -> v (nested calls included)."""
+    expr = sp.S(expr)
+    if not oracle_calls([expr]):
+        return expr
+    if eigenvalue is None:
+        raise ValueError("an update written with grad(.) needs the card's eigenvalue symbol")
+    return expr.replace(grad, lambda v: eigenvalue * v).replace(precond, lambda v: v).replace(
+        norm, lambda v: sp.Abs(v))
