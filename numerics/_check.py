@@ -34,6 +34,7 @@ from numerics._models import agree, card_data, model_of, quantities, relation_ho
 from theory import (Bound, Card, DerivationError, Identity, InputError, MeanSquareThreshold, Observed, Relation,
                     Threshold)
 from theory._assume import sample_points
+from theory._budget import GaveUp, limit, stage
 from theory._card import Claim
 from theory.derive import Derived, derive_claim
 
@@ -41,6 +42,7 @@ RTOL_POINTS = 1e-10     # derived vs claimed in float64 at random points
 RTOL_ROOT = 1e-10       # brentq root vs claim
 RTOL_MP = 1e-30         # 50-digit root vs claim at 50 digits
 CROSSING = (0.99, 1.01)
+NEVER_GRID = tuple(10.0 ** (k / 4) for k in range(-32, 33))  # step sizes 1e-8 .. 1e8 tried where a claim is <= 0
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,13 @@ class CardReport:
         return bool(ran) and all(ran)
 
     @property
+    def gave_up(self) -> CheckResult | None:
+        """The first check that ran out of its budget (then the card is neither verified nor refuted)."""
+        return next((c for c in self.checks if c.name == "gave_up"), None)
+
+    @property
     def counterexample(self) -> dict | None:
-        found = [c.counterexample for c in self.checks if c.counterexample]
+        found = [c.counterexample for c in self.checks if c.counterexample and c.name != "gave_up"]
         shrunk = [c for c in found if c.get("shrunk")]
         return (shrunk or found or [None])[0]
 
@@ -67,7 +74,8 @@ class CardReport:
         return replace(self, checks=self.checks + tuple(more))
 
     def to_json(self) -> dict:
-        return {"id": self.id, "status": self.status, "passed": self.passed, "checks": [c.to_json() for c in self.checks],
+        return {"id": self.id, "status": self.status, "passed": self.passed,
+                "gave_up": self.gave_up.detail if self.gave_up else None, "checks": [c.to_json() for c in self.checks],
                 "counterexample": self.counterexample, "seed": self.seed, "examples": self.examples}
 
 
@@ -98,7 +106,8 @@ def _close(a: float, b: float, rtol: float) -> bool:
 
 
 def _symbolic(claim: Claim, derived: Derived) -> CheckResult:
-    diff = sp.simplify(sp.S(derived.value) - sp.S(claim.value))
+    with stage("simplify(derived - claimed)"):
+        diff = sp.simplify(sp.S(derived.value) - sp.S(claim.value))
     ok = diff == 0
     detail = (f"derived {derived.value} == claimed {claim.value}" if ok
               else f"derived {sp.factor(derived.value)} != claimed {claim.value} (difference {sp.factor(diff)})")
@@ -155,8 +164,15 @@ def _threshold_checks(card: Card, claim: Threshold, derived: Derived, examples: 
 
     def why_fails(p: dict) -> str | None:
         v = claim_value(card, claim, p)
-        if not (math.isfinite(v) and v > 0):
-            return f"claimed {claim.name} = {v:.6g} is not a positive number"
+        if not math.isfinite(v):
+            return f"claimed {claim.name} = {v:.6g} is not a finite real number"
+        if v <= 0:  # the claim says: no step size is stable here
+            for e in NEVER_GRID:
+                rho = spectral_radius(card, claim.param, e, p)
+                if rho < 1 - 1e-12:
+                    return (f"claimed {claim.name} = {v:.6g} <= 0 (never stable), but rho = {rho:.12g} < 1 at "
+                            f"{claim.param} = {e:.6g}")
+            return None
         below, above = spectral_radius(card, claim.param, lo_f * v, p), spectral_radius(card, claim.param, hi_f * v, p)
         if not below < 1:
             return f"rho = {below:.12g} >= 1 at {lo_f} x claimed {claim.param} = {lo_f * v:.6g}"
@@ -181,7 +197,8 @@ def _threshold_checks(card: Card, claim: Threshold, derived: Derived, examples: 
         return out
 
     pts = [{s: float(v) for s, v in p.items()}
-           for p in sample_points(syms, relations, count=count, seed=seed + 1, override=card.sample)]
+           for p in sample_points(syms, relations, count=4 * count, seed=seed + 1, override=card.sample)]
+    pts = [p for p in pts if claim_value(card, claim, p) > 0]  # where the claim is <= 0 the crossing check decided
     worst_mp = mpmath.mpf(0)
     for p in pts[: max(2, count // 2)]:
         with mpmath.workdps(MP_DIGITS):
@@ -270,7 +287,8 @@ def _ms_symbolic(claim: MeanSquareThreshold, derived: Derived) -> list[CheckResu
     out = []
     for label, mine, theirs in (("gain", derived.value, claim.gain),
                                 ("mode_limit", derived.details["mode_limit"], claim.mode_limit)):
-        diff = sp.simplify(sp.S(mine) - sp.S(theirs))
+        with stage(f"simplify(derived - claimed {label})"):
+            diff = sp.simplify(sp.S(mine) - sp.S(theirs))
         ok = diff == 0
         out.append(CheckResult(f"symbolic_{label}", ok,
                                f"[{derived.engine}] derived {label} {sp.factor(mine)} "
@@ -358,8 +376,12 @@ def _ms_mpmath(card: Card, claim: MeanSquareThreshold, count: int, seed: int) ->
     for p in pts:
         pf = {s: float(v) for s, v in p.items()}
         spectrum = [10 ** rng.uniform(-3, 2) for _ in range(rng.randint(1, 12))]
-        v = claim_value(card, claim, pf, spectrum)
-        root, residual = secular_root_mp(card, claim, with_spectral(card, pf, spectrum), spectrum, v)
+        try:
+            v = claim_value(card, claim, pf, spectrum)
+            root, residual = secular_root_mp(card, claim, with_spectral(card, pf, spectrum), spectrum, v)
+        except (InputError, ValueError, ZeroDivisionError) as exc:  # the claimed equation has no root here
+            return CheckResult("mpmath_root", False, f"the claimed secular equation cannot be solved at {_fmt(pf)}, "
+                               f"spectrum {spectrum}: {exc}", claim.name)
         worst = max(worst, float(abs(root - v) / v))
         worst_res = max(worst_res, abs(residual))
         if worst > 1e-12 or worst_res > mpmath.mpf(10) ** -40:
@@ -609,16 +631,98 @@ def _ms_bound_checks(card: Card, claim: Bound, examples: int, seed: int) -> list
 
 # -- driver -------------------------------------------------------------------------------------
 
-def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0, count: int = 8) -> list[CheckResult]:
+def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0, count: int = 8,
+                budget: float | None = None, at: Mapping[str, float] | None = None) -> list[CheckResult]:
+    """Every check of one claim; with ``budget`` (seconds) the symbolic derivation and the numeric
+    checks each run under that wall-clock limit, and running out is a ``gave_up`` result."""
+    try:
+        with limit(budget):
+            derived = None if isinstance(claim, (Observed, Relation)) else derive_claim(card, claim)
+    except DerivationError as exc:
+        return [CheckResult("derive", False, str(exc), claim.name)]
+    except GaveUp as g:
+        return [_gave_up(card, claim, g, _with_fixed(card, claim, at, budget))]
+    try:
+        with limit(budget), stage(f"checking {claim.name}"):
+            return _check_claim(card, claim, derived, examples=examples, seed=seed, count=count)
+    except GaveUp as g:
+        return [_gave_up(card, claim, g)]
+
+
+def _gave_up(card: Card, claim: Claim, g: GaveUp, fixed: str = "") -> CheckResult:
+    free = [s.name for s in card.parameters_of(claim) if s != card.eigenvalue and s != getattr(claim, "param", None)]
+    advice = (f"fix a parameter (--at {free[0]}=0.5) or raise --budget" if free else "raise --budget")
+    return CheckResult("gave_up", False, f"gave up after {g.seconds:g} s in {g.stage}: {fixed or advice}", claim.name,
+                       {"gave_up": {"stage": g.stage, "seconds": g.seconds, "claim": claim.name}})
+
+
+FIXED_BUDGET = 15.0  # seconds for the retry with the other parameters fixed
+
+
+def fix_parameters(card: Card, values: Mapping[sp.Symbol, sp.Rational], claim: Claim | None = None) -> Card:
+    """``card`` with ``values`` substituted (exactly) for those parameters, everywhere they occur;
+    with ``claim``, reduced to that claim alone."""
+    sub = dict(values)
+    symbols = tuple(s for s in card.symbols if s not in sub)
+    assumptions = tuple(a.subs(sub) for a in card.assumptions)
+    if any(a in (sp.false, False) for a in assumptions):
+        raise InputError(f"fixing {', '.join(f'{k}={float(v):g}' for k, v in sub.items())} violates the assumptions")
+    assumptions = tuple(a for a in assumptions if a not in (sp.true, True))
+
+    def fixed(c: Claim) -> Claim:
+        if isinstance(c, MeanSquareThreshold):
+            return replace(c, gain=c.gain.subs(sub), mode_limit=c.mode_limit.subs(sub))
+        if isinstance(c, (Threshold, Bound, Identity)):
+            extra = {"conditions": tuple(x.subs(sub) for x in c.conditions)} if isinstance(c, Identity) else {}
+            return replace(c, value=sp.S(c.value).subs(sub), **extra)
+        return c
+    claims = (fixed(claim),) if claim is not None else tuple(fixed(c) for c in card.claims)
+    est = card.estimator
+    if est is not None:
+        est = replace(est, at=est.at.subs(sub), n=sp.S(est.n).subs(sub))
+    sim = card.simulation
+    if sim is not None and claim is None:
+        sim = replace(sim, at={k: v for k, v in sim.at.items() if k not in sub})
+    return replace(card, symbols=symbols, assumptions=assumptions, update=tuple(e.subs(sub) for e in card.update),
+                   claims=claims, estimator=est, simulation=None if claim is not None else sim,
+                   spectral={k: v for k, v in card.spectral.items() if k not in sub},
+                   compare_with="" if claim is not None else card.compare_with,
+                   sample={k: v for k, v in card.sample.items() if k not in sub})
+
+
+def _with_fixed(card: Card, claim: Claim, at: Mapping[str, float] | None, budget: float | None) -> str:
+    """After a give-up: does the derivation finish with the other parameters fixed? Says so if it does."""
+    if not isinstance(claim, (Threshold, MeanSquareThreshold)):
+        return ""
+    free = [s for s in card.symbols if s not in (card.eigenvalue, claim.param)
+            and any(s in sp.S(e).free_symbols for e in card.update + ((card.estimator.at,) if card.estimator else ()))]
+    if not free:
+        return ""
+    given = {s: sp.Rational(str(at[s.name])) for s in free if at and s.name in at}
+    if len(given) < len(free):
+        relations = [r for r in card.assumptions if r.free_symbols <= set(free)]
+        point = sample_points(free, relations, count=1, seed=0, override=card.sample)[0]
+        given = {s: given.get(s, sp.Rational(str(round(float(point[s]), 2)))) for s in free}
+    try:
+        reduced = fix_parameters(card, given, claim)
+        with limit(min(FIXED_BUDGET, budget or FIXED_BUDGET)):
+            value = derive_claim(reduced, reduced.claims[0]).value
+    except (GaveUp, DerivationError, InputError, ValueError):
+        names = ", ".join(f"{k.name}={float(v):g}" for k, v in given.items())
+        return f"it gives up with {names} fixed too; raise --budget or simplify the rule"
+    args = " ".join(f"--at {k.name}={float(v):g}" for k, v in given.items())
+    what = f"the per-mode gain of {claim.name}" if isinstance(claim, MeanSquareThreshold) else claim.name
+    return (f"with {', '.join(f'{k.name}={float(v):g}' for k, v in given.items())} fixed it derives "
+            f"{what} = {sp.sstr(sp.factor(value))} (rerun with {args}) or raise --budget")
+
+
+def _check_claim(card: Card, claim: Claim, derived: Derived | None, *, examples: int, seed: int,
+                 count: int) -> list[CheckResult]:
     if isinstance(claim, Observed):
         return [CheckResult("simulation", None, f"observed claim ({claim.statement}); measured by simulation",
                             claim.name)]
     if isinstance(claim, Relation):
         return _relation_checks(card, claim, examples, seed)
-    try:
-        derived = derive_claim(card, claim)
-    except DerivationError as exc:
-        return [CheckResult("derive", False, str(exc), claim.name)]
     if isinstance(claim, Bound):
         if isinstance(card.claim(claim.of), MeanSquareThreshold):
             return _ms_bound_checks(card, claim, examples, seed)
@@ -636,7 +740,7 @@ def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0,
             if numeric is not None:
                 try:
                     results += numeric(card, claim, examples, seed, count)
-                except (KeyError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+                except (KeyError, ValueError, ArithmeticError, np.linalg.LinAlgError, InputError) as exc:
                     # e.g. a claimed value without the parameters the route samples: the route cannot run,
                     # which counts against the claim (the symbolic and point checks say why)
                     results.append(CheckResult(f"{claim.derivation}_numeric", False,
@@ -645,28 +749,45 @@ def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0,
     return results
 
 
-def check(card: Card, *, examples: int = 200, seed: int = 0, count: int = 8) -> CardReport:
-    """Run every symbolic and numeric check of every claim of ``card``."""
+def check(card: Card, *, examples: int = 200, seed: int = 0, count: int = 8, budget: float | None = None,
+          at: Mapping[str, float] | None = None) -> CardReport:
+    """Run every symbolic and numeric check of every claim of ``card`` (``budget``: seconds per stage)."""
     checks: list[CheckResult] = []
     for claim in card.claims:
-        checks += check_claim(card, claim, examples=examples, seed=seed, count=count)
+        checks += check_claim(card, claim, examples=examples, seed=seed, count=count, budget=budget, at=at)
     if card.model is not None:
         checks += _model_route_check(card, count, seed)
     return CardReport(card.id, tuple(checks), seed, examples, status=card.status)
 
 
 def with_claim(card: Card, name: str | None, value: sp.Expr) -> Card:
-    """A copy of ``card`` whose claim ``name`` (default: the first with a value) states ``value``."""
-    candidates = [c for c in card.claims if not isinstance(c, (Observed, MeanSquareThreshold, Relation))]
+    """A copy of ``card`` whose claim ``name`` (default: the first with a value) states ``value``.
+    A mean-square claim is addressed by its parts: ``NAME.gain`` or ``NAME.mode_limit``."""
+    part = None
+    if name is not None and "." in name:
+        name, part = name.split(".", 1)
+    candidates = [c for c in card.claims if not isinstance(c, (Observed, Relation))]
     if name is None:
+        candidates = [c for c in candidates if not isinstance(c, MeanSquareThreshold)]
         if not candidates:
-            raise InputError(f"card {card.id} has no claim with a formula")
+            raise InputError(f"card {card.id} has no claim with a single formula; name the claim "
+                             f"(e.g. --claim '{card.claims[0].name}.gain=...' for a mean-square claim)")
         target = candidates[0]
     else:
         target = next((c for c in candidates if c.name == name), None)
         if target is None:
             raise InputError(f"card {card.id} has no claim {name!r} (claims: {', '.join(c.name for c in candidates)})")
-    if isinstance(target, Threshold) and target.param in value.free_symbols:
-        raise InputError(f"claim {target.name} may not depend on {target.param.name} (it is the threshold of it)")
-    new = replace(target, value=value)
+    if isinstance(target, MeanSquareThreshold):
+        if part not in ("gain", "mode_limit"):
+            raise InputError(f"{target.name} is a mean-square threshold (the root of sum_i gain(lambda_i) = 1 below "
+                             f"the mode limit): give --claim '{target.name}.gain=...' or '{target.name}.mode_limit=...'")
+        if target.param in value.free_symbols and part == "mode_limit":
+            raise InputError(f"the mode limit of {target.name} may not depend on {target.param.name}")
+        new = replace(target, **{part: value})
+    else:
+        if part is not None:
+            raise InputError(f"claim {target.name} has no part {part!r} (only mean-square claims have .gain/.mode_limit)")
+        if isinstance(target, Threshold) and target.param in value.free_symbols:
+            raise InputError(f"claim {target.name} may not depend on {target.param.name} (it is the threshold of it)")
+        new = replace(target, value=value)
     return replace(card, claims=tuple(new if c is target else c for c in card.claims))

@@ -36,6 +36,9 @@ def as_float(value: object, name: str) -> float:
     v = float(value)
     if not math.isfinite(v):
         raise InputError(f"{name} must be finite, got {value!r}")
+    if v != 0 and not (1e-300 <= abs(v) <= 1e300):
+        raise InputError(f"{name} = {value!r} is outside 1e-300 .. 1e300 in magnitude, where float64 results "
+                         "(e.g. 2/lambda) stay finite")
     return v
 
 
@@ -126,10 +129,24 @@ def claim_value(card: Card, claim: Claim, point: Mapping[sp.Symbol, float],
     if spectrum is not None and uses_eig:
         if not isinstance(claim, (Threshold, Bound)):
             raise InputError(f"claim {claim.name} is not a threshold: evaluate it at one {card.eigenvalue.name}")
-        values = [float(fn(*[lam if s == card.eigenvalue else point[s] for s in args]))
+        values = [_real(fn, [lam if s == card.eigenvalue else point[s] for s in args])
                   for lam in spectrum if lam > 0]  # zero eigenvalues: neutral directions
         return min(values)
-    return float(fn(*[point[s] for s in args]))
+    return _real(fn, [point[s] for s in args])
+
+
+def _real(fn, args) -> float:
+    """fn(*args) as a float; nan where the formula is undefined there (a pole, a complex value,
+    an overflow): a numerical failure is a value the checks judge, never an exception."""
+    try:
+        with np.errstate(all="ignore"):
+            v = fn(*args)
+        if isinstance(v, complex) or np.iscomplexobj(v):
+            v = complex(v)
+            return v.real if v.imag == 0 else math.nan
+        return float(v)
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return math.nan
 
 
 def claim_value_mp(card: Card, claim: Claim, point: Mapping[sp.Symbol, object],

@@ -9,19 +9,37 @@ import json
 import math
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from theory import SuiteError, catalogue, get, load_dir, parse_claim
 from theory import InputError
+from theory._budget import DEFAULT_SECONDS, GaveUp, limit
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
+class _Once(argparse.Action):
+    """A flag that takes one value: given twice, it is an error (not a silent overwrite)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in seen:
+            raise InputError(f"{option_string} given twice (it takes one value)")
+        seen.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports misuse in one line with exit code 2."""
+    """argparse that reports misuse in one line with exit code 2; single-valued options refuse repeats."""
 
     def error(self, message: str) -> None:  # pragma: no cover - exercised through main()
         raise InputError(f"{self.prog}: {message}")
+
+    def add_argument(self, *args, **kwargs):
+        if args and args[0].startswith("-") and kwargs.get("action") in (None, "store") and "nargs" not in kwargs:
+            kwargs["action"] = _Once
+        return super().add_argument(*args, **kwargs)
 
 
 def _emit(text: str) -> None:
@@ -96,7 +114,10 @@ def cmd_list(args) -> int:
 
 def cmd_show(args) -> int:
     from optverify.render import show
-    _emit(show(get(args.id, extra=_extra_cards(args))))
+    card = get(args.id, extra=_extra_cards(args))
+    with _stage_progress(args), limit(args.budget):
+        text = show(card)
+    _emit(text)
     return EXIT_OK
 
 
@@ -174,9 +195,14 @@ def _simulation_checks(card, args):
     """The simulation's verdicts as CheckResults (torch is imported only here)."""
     from gpu_validation import simulate
     from numerics import CheckResult
-    result = simulate(card, device=args.device, seed=args.seed)
-    return [CheckResult("simulation", v.agrees, f"[{result.device}, {result.steps} steps x {result.seeds} seeds] "
-                        f"{v.detail}", v.claim) for v in result.verdicts if v.agrees is not None]
+    try:
+        result = simulate(card, device=args.device, seed=args.seed)
+    except InputError as exc:  # the rule cannot be simulated as written: say so, judge by the other routes
+        return [CheckResult("simulation", None, f"not run: {exc}", card.claims[0].name)]
+    where = ", ".join(f"{k}={v:g}" for k, v in result.at.items())
+    return [CheckResult("simulation", v.agrees, f"[{result.device}, {result.steps} steps x {result.seeds} seeds"
+                        f"{', at ' + where if where else ''}] {v.detail}", v.claim)
+            for v in result.verdicts if v.agrees is not None]
 
 
 def cmd_check(args) -> int:
@@ -191,15 +217,21 @@ def cmd_check(args) -> int:
         cards = [get(i, extra=extra) for i in args.ids]
     else:
         raise InputError("check needs card ids, --all, or --cards DIR")
+    if args.at:
+        if args.all:
+            raise InputError("--at fixes parameters of the cards named (ids or --cards), not of --all")
+        cards = [_fixed(card, parse_at(args.at)) for card in cards]
     if args.claim:
         card = cards[0]
-        name, expr = parse_claim(args.claim, {s.name: s for s in card.symbols})
+        with limit(args.budget):
+            name, expr = parse_claim(args.claim, {s.name: s for s in card.symbols})
         cards = [with_claim(card, name, expr)]
     reports = []
     started = time.perf_counter()
     for card in _progress(cards, "check", args):
-        report = check(card, examples=args.examples, seed=args.seed)
-        if not args.no_simulate and card.simulation is not None:
+        with _stage_progress(args):
+            report = check(card, examples=args.examples, seed=args.seed, budget=args.budget)
+        if not args.no_simulate and card.simulation is not None and report.gave_up is None:
             report = report.with_checks(_simulation_checks(card, args))
         reports.append(report)
         if not args.json:
@@ -217,9 +249,215 @@ def cmd_check(args) -> int:
     return EXIT_OK if all(r.passed for r in judged) else EXIT_FAIL
 
 
+def _fixed(card, at: dict):
+    """The card with the parameters of ``at`` fixed (substituted exactly) before anything runs."""
+    from numerics._check import fix_parameters
+    from numerics import validate_point
+    point, spectrum = validate_point(card, at, require=False)
+    if spectrum is not None or (card.eigenvalue is not None and card.eigenvalue in point):
+        raise InputError("check --at fixes parameters; the eigenvalue and spectrum are the analysis' own")
+    return fix_parameters(card, {s: _rational(v) for s, v in point.items()})
+
+
 def cmd_conjecture(args) -> int:
-    args.ids, args.all, args.claim = [args.id], False, args.formula
-    return cmd_check(args)
+    """``conjecture ID 'FORMULA'`` (a catalogue card's rule) or ``conjecture --state .. --update ..
+    --param .. 'CLAIM'`` (a rule typed here, no file)."""
+    if args.state is None and args.update is None:
+        if len(args.words) != 2:
+            raise InputError("conjecture takes ID 'NAME=FORMULA', or --state/--update/--param and 'NAME=FORMULA'")
+        args.ids, args.all, args.claim, args.at = [args.words[0]], False, args.words[1], None
+        return cmd_check(args)
+    if len(args.words) != 1:
+        raise InputError("with --state/--update, conjecture takes one claim, e.g. 'eta_crit = 2*(1 + beta)/lambda'")
+    from numerics import check
+    from optverify.render import report_text
+    rule, at = _typed_rule(args)
+    with limit(args.budget):
+        name, value = parse_claim(args.words[0], {**{s.name: s for s in rule.symbols}})
+    card = rule.card(card_id=args.id, claim=(name, value), at=_simulation_point(rule, value, at, args.seed))
+    started = time.perf_counter()
+    with _stage_progress(args):
+        report = check(card, examples=args.examples, seed=args.seed, budget=args.budget, at=at)
+    if not args.no_simulate and report.gave_up is None:
+        report = report.with_checks(_simulation_checks(card, args))
+    derived = _derived_value(card, args.budget)
+    if args.json:
+        _json({**_derived_json(card, derived, at), "verdict": _verdict(report), "report": report.to_json()})
+    else:
+        _emit(report_text(report, verbose=args.verbose))
+        if derived is not None:
+            _emit(f"  derived {card.claims[0].name} = {sp_str(derived)}")
+        _emit(f"\n{_verdict(report)} in {time.perf_counter() - started:.1f} s (seed {args.seed}, "
+              f"{args.examples} hypothesis examples per property)")
+    return EXIT_OK if report.passed else EXIT_FAIL
+
+
+def cmd_derive(args) -> int:
+    """Derive the critical value of a typed rule: SymPy, LaTeX and its value at --at."""
+    from numerics._check import fix_parameters
+    from theory._budget import GaveUp
+    from theory.derive import derive_claim
+    from theory import DerivationError
+    rule, at = _typed_rule(args)
+    card = rule.card(card_id=args.id)
+    claim = card.claims[0]
+    note, value = "", None
+    try:
+        with _stage_progress(args), limit(args.budget):
+            value = derive_claim(card, claim).value
+        verdict = "derived"
+    except GaveUp as g:
+        verdict, note = "gave up", f"gave up after {g.seconds:g} s in {g.stage}"
+        fixed = {s: _rational(at[s.name]) for s in rule.symbols if s.name in at and s not in (rule.param, rule.eigenvalue)}
+        if fixed:
+            try:
+                reduced = fix_parameters(card, fixed, claim)
+                with _stage_progress(args), limit(args.budget):
+                    value = derive_claim(reduced, reduced.claims[0]).value
+                verdict = "derived with " + ", ".join(f"{k.name}={float(v):g}" for k, v in fixed.items()) + " fixed"
+                note += f"; {verdict}"
+            except (GaveUp, DerivationError) as exc:
+                note += f"; with {', '.join(k.name for k in fixed)} fixed too: {exc}"
+        else:
+            free = [s.name for s in rule.symbols if s not in (rule.param, rule.eigenvalue)]
+            note += f": fix a parameter (--at {free[0]}=0.5) or raise --budget" if free else ": raise --budget"
+    except DerivationError as exc:
+        verdict, note = "not derived", str(exc)
+    out = _derived_json(card, value, at)
+    out.update({"verdict": verdict, "detail": note})
+    if args.json:
+        _json(out)
+    else:
+        _emit("per-mode rule: " + "; ".join(f"{s} <- {sp_str(e)}" for s, e in zip(card.state, card.mode_update)))
+        if value is None:
+            _emit(f"{verdict.upper()}: {note}")
+        else:
+            _emit(f"{claim.name} = {sp_str(value)}" + (f"    ({note})" if note else ""))
+            _emit(f"LaTeX: {out['latex'][claim.name]}")
+            v = out["values"].get(claim.name)
+            where = ", ".join(f"{k}={x:g}" for k, x in out["at"].items())
+            _emit(f"at {where}: {claim.name} = {v!r}" if v is not None else f"at {where}: {out['not_evaluated']}")
+    return EXIT_OK if value is not None else EXIT_FAIL
+
+
+def sp_str(expr) -> str:
+    import sympy as sp
+    return sp.sstr(sp.factor(expr)) if expr is not sp.oo else "oo"
+
+
+def _rational(v: float):
+    import sympy as sp
+    return sp.Rational(repr(float(v)))
+
+
+def _typed_rule(args, extra=()):
+    from theory._typed import parse_rule
+    if not args.state or not args.update or not args.param:
+        raise InputError("a typed rule needs --state, --update and --param")
+    at = parse_at(args.at)
+    with limit(args.budget):
+        rule = parse_rule(args.state, args.update, args.param, args.assume or [], extra_names=list(extra))
+    names = {s.name for s in rule.symbols}
+    for k, v in at.items():
+        if k not in names:
+            raise InputError(f"--at {k}: the rule has no parameter {k} (parameters: {', '.join(sorted(names))})")
+        if not isinstance(v, float):
+            raise InputError(f"--at {k}: expected a number")
+    if rule.param.name in at and args.command == "conjecture":
+        raise InputError(f"{rule.param.name} is swept by the simulation; do not bind it")
+    return rule, at
+
+
+def _simulation_point(rule, value, at: dict, seed: int) -> dict:
+    """--at, completed for the simulation: each unbound parameter at a plain value inside its
+    assumptions (0.5 where allowed), else a seeded point where the claimed value is positive."""
+    import math
+
+    import sympy as sp
+
+    from theory._assume import box, holds, sample_points
+    free = [s for s in rule.symbols if s not in (rule.param, rule.eigenvalue) and s.name not in at]
+    if not free:
+        return at
+    given = {s: sp.Rational(repr(at[s.name])) for s in rule.symbols if s.name in at}
+    lam = sp.Rational(repr(at.get("lambda", 1.0)))
+
+    def positive(point) -> bool:
+        try:
+            v = float(sp.S(value).subs({**given, **point, rule.eigenvalue: lam}))
+        except (TypeError, ValueError):
+            return False
+        return math.isfinite(v) and v > 0 and all(holds(r, {**given, **point}) is not False for r in rule.assumptions)
+
+    plain = {}
+    for s in free:
+        lo, hi, _, _ = box(s, rule.assumptions)
+        for v in (0.5, (lo + hi) / 2 if math.isfinite(lo + hi) else None, lo + 1 if math.isfinite(lo) else None,
+                  hi - 1 if math.isfinite(hi) else None):
+            if v is not None and lo < v < hi:
+                plain[s] = sp.Rational(repr(round(v, 4)))
+                break
+    if len(plain) == len(free) and positive(plain):
+        return {**at, **{s.name: float(v) for s, v in plain.items()}}
+    relations = [r.subs(given) for r in rule.assumptions if r.free_symbols <= set(free) | set(given)]
+    relations = [r for r in relations if r not in (sp.true, True)]
+    for p in sample_points(free, relations, count=64, seed=seed):
+        p = {s: sp.Rational(repr(round(float(v), 4))) for s, v in p.items()}
+        if positive(p):
+            return {**at, **{s.name: float(v) for s, v in p.items()}}
+    raise InputError(f"found no point inside the assumptions where the claimed value is positive; bind "
+                     f"{', '.join(s.name for s in free)} with --at")
+
+
+def _derived_value(card, budget):
+    from theory import DerivationError
+    from theory._budget import GaveUp
+    from theory.derive import derive_claim
+    try:
+        with limit(budget):
+            return derive_claim(card, card.claims[0]).value
+    except (GaveUp, DerivationError):
+        return None
+
+
+def _derived_json(card, value, at: dict) -> dict:
+    """{"derived": {name: sympy}, "latex": {...}, "values": {name: float at --at}, "at": {...}}."""
+    import math
+
+    import sympy as sp
+    name = card.claims[0].name
+    point = dict(at)
+    out: dict = {"id": card.id, "derived": {name: None}, "latex": {name: None}, "values": {name: None}}
+    if value is None:
+        out["at"] = point
+        return out
+    out["derived"][name] = sp.sstr(value)
+    out["latex"][name] = sp.latex(value)
+    needed = {s.name for s in sp.S(value).free_symbols}
+    if "lambda" in needed and "lambda" not in point:
+        point["lambda"] = 1.0  # the value per unit eigenvalue
+    missing = sorted(needed - set(point))
+    out["at"] = point
+    if missing:
+        out["not_evaluated"] = f"bind {', '.join(missing)} with --at to evaluate"
+        return out
+    try:
+        v = float(sp.S(value).subs({s: sp.Float(point[s.name], 30) for s in sp.S(value).free_symbols}))
+    except (TypeError, ValueError):
+        v = float("nan")
+    if math.isfinite(v):
+        out["values"][name] = v
+    else:
+        out["not_evaluated"] = f"{name} is not a finite real number at this point"
+    return out
+
+
+def _verdict(report) -> str:
+    if report.gave_up is not None and not report.counterexample:
+        return "GAVE UP"
+    if report.passed:
+        return "VERIFIED"
+    return "REFUTED" if report.counterexample or any(c.passed is False for c in report.checks) else "UNCONFIRMED"
 
 
 def cmd_simulate(args) -> int:
@@ -359,6 +597,48 @@ def _factor_list(text: str) -> list[float]:
     return values
 
 
+def _budget(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise InputError(f"--budget {text!r} is not a number of seconds") from None
+    if not (math.isfinite(v) and 0 < v <= 86400):
+        raise InputError(f"--budget {text!r}: give seconds between 0 and 86400")
+    return v
+
+
+def budget_option(s) -> None:
+    s.add_argument("--budget", type=_budget, default=DEFAULT_SECONDS, metavar="SECONDS",
+                   help=f"wall-clock limit of each symbolic and numeric stage (default {DEFAULT_SECONDS:g} s); past it "
+                        "the verdict is GAVE UP, never a hang")
+
+
+@contextmanager
+def _stage_progress(args):
+    """On a terminal, the stage a long derivation is in (stderr), after a few seconds."""
+    from theory._budget import watch
+    if getattr(args, "json", False) or not sys.stderr.isatty():
+        yield
+        return
+    shown = {"line": ""}
+
+    def report(stages, seconds):
+        if seconds < 3:
+            return
+        line = f"\r\x1b[K{' > '.join(stages) or 'working'} ... {seconds:.0f} s"
+        if line != shown["line"]:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            shown["line"] = line
+    with watch(report):
+        try:
+            yield
+        finally:
+            if shown["line"]:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="optverify", description=__doc__.splitlines()[0])
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -375,6 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = with_cards(sub.add_parser("show", help="symbols, assumptions, update map, derived vs claimed, LaTeX"))
     s.add_argument("id")
+    budget_option(s)
     s.set_defaults(func=cmd_show)
 
     s = with_cards(sub.add_parser("eval", help="evaluate a card's claims at a point"))
@@ -386,6 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     def check_options(s):
+        budget_option(s)
         s.add_argument("--json", action="store_true")
         s.add_argument("--examples", type=_positive_int, default=200, help="hypothesis examples per property")
         s.add_argument("--seed", type=int, default=0)
@@ -397,14 +679,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("ids", nargs="*", metavar="ID")
     s.add_argument("--all", action="store_true")
     s.add_argument("--claim", metavar="'NAME=FORMULA'", help="check YOUR formula instead of the card's")
+    s.add_argument("--at", action="append", metavar="NAME=VALUE", help="fix a parameter before deriving (e.g. when "
+                   "the symbolic derivation gives up)")
     check_options(s)
     s.set_defaults(func=cmd_check)
 
-    s = with_cards(sub.add_parser("conjecture", help="check a formula against a card's update rule"))
-    s.add_argument("id")
-    s.add_argument("formula", help="e.g. 'eta_crit = 2*(1+beta)/lambda'")
+    def typed_options(s):
+        s.add_argument("--state", metavar="'x, x_prev'", help="the state variables, the iterate first")
+        s.add_argument("--update", metavar="'EXPR; EXPR'", help="one expression per state variable, in order, "
+                       "separated by ';'; grad(.) is the gradient oracle (also precond, norm, sign), lambda the "
+                       "Hessian eigenvalue, any other name a real parameter")
+        s.add_argument("--param", metavar="NAME", help="the parameter whose critical value is derived (e.g. eta)")
+        s.add_argument("--assume", action="append", metavar="'beta < 1'", help="a relation between parameters "
+                       "(repeatable; chains such as '-1 < gamma < 1' work)")
+        s.add_argument("--at", action="append", metavar="NAME=VALUE", help="bind parameters and lambda")
+        s.add_argument("--id", default="conjecture.typed_rule.threshold", help="the id reports use")
+
+    s = with_cards(sub.add_parser("conjecture", help="check a formula against a card's update rule, or against a "
+                                  "rule typed here (--state/--update/--param): symbolic, numeric, 50-digit root, "
+                                  "simulation"))
+    s.add_argument("words", nargs="+", metavar="ID 'NAME=FORMULA' | 'NAME=FORMULA'")
+    typed_options(s)
     check_options(s)
     s.set_defaults(func=cmd_conjecture)
+
+    s = sub.add_parser("derive", help="derive the critical value of a typed rule (SymPy, LaTeX, value at --at)")
+    typed_options(s)
+    budget_option(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_derive)
 
     s = with_cards(sub.add_parser("simulate", help="run the real algorithm around the predicted threshold"))
     s.add_argument("id")
@@ -439,14 +742,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:2000]
+
+
 def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
     except SuiteError as exc:
-        sys.stderr.write(f"optverify: error: {exc}\n")
+        sys.stderr.write(f"optverify: error: {_one_line(str(exc))}\n")
         return EXIT_USAGE
+    except GaveUp as g:
+        sys.stdout.write(f"GAVE UP  after {g.seconds:g} s in {g.stage}: raise --budget or fix a parameter (--at)\n")
+        return EXIT_FAIL
     except BrokenPipeError:  # pragma: no cover - e.g. `optverify list | head`
         return EXIT_OK
     except Exception as exc:  # an internal failure: one line unless --debug

@@ -151,17 +151,30 @@ def show(card: Card) -> str:
     return "\n".join(lines)
 
 
-def _short(v) -> str:
-    """A counterexample value: numbers to 6 digits, lists element-wise."""
+def _short(v, digits: int = 6) -> str:
+    """A counterexample value: numbers to ``digits`` significant digits, lists element-wise."""
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_short(x) for x in v) + "]"
+        return "[" + ", ".join(_short(x, digits) for x in v) + "]"
     if isinstance(v, float):
-        return f"{v:.6g}"
+        return f"{v:.{digits}g}"
     return str(v)
+
+
+def _distinct_digits(values: list[float], least: int = 6) -> int:
+    """The fewest significant digits (>= ``least``, <= 17) at which different numbers print differently."""
+    for digits in range(least, 18):
+        if len({f"{v:.{digits}g}" for v in values}) == len(set(values)):
+            return digits
+    return 17
 
 
 def report_text(report: CardReport, verbose: bool = False) -> str:
     ran = [c for c in report.checks if c.passed is not None]
+    if report.gave_up is not None and not report.counterexample:
+        g = report.gave_up
+        return "\n".join([f"GAVE UP  {report.id}  {g.claim}: {g.detail}"]
+                         + [f"  [{MARK[c.passed]:>4}] {c.claim}:{c.name}: {c.detail}" for c in report.checks
+                            if c is not g and (verbose or c.passed is False)])
     status = ("VERIFIED" if report.passed else "REFUTED " if report.counterexample
               else "UNCONFIRMED (conjecture)" if report.status == "conjecture" else "FAILED  ")
     head = f"{status}  {report.id}  ({sum(bool(c.passed) for c in ran)}/{len(ran)} checks passed)"
@@ -173,7 +186,8 @@ def report_text(report: CardReport, verbose: bool = False) -> str:
     if report.counterexample:
         ce = report.counterexample
         at = ", ".join(f"{k}={_short(v)}" for k, v in ce.get("at", {}).items())
-        rest = ", ".join(f"{k}={_short(v)}" for k, v in ce.items() if k not in ("at", "shrunk"))
+        digits = _distinct_digits([v for k, v in ce.items() if k not in ("at", "shrunk") and isinstance(v, float)])
+        rest = ", ".join(f"{k}={_short(v, digits)}" for k, v in ce.items() if k not in ("at", "shrunk"))
         lines.append(f"  counterexample{' (shrunk)' if ce.get('shrunk') else ''}: {at}; {rest}")
     return "\n".join(lines)
 

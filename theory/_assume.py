@@ -145,3 +145,25 @@ def sample_points(symbols: Sequence[sp.Symbol], assumptions: Sequence[sp.Basic],
     if len(points) < count:
         raise ValueError(f"could not draw {count} points inside the assumptions {list(assumptions)}")
     return points
+
+
+QUANTILES = (0.02, 0.25, 0.5, 0.75, 0.98)
+
+
+def sweep_points(symbols: Sequence[sp.Symbol], assumptions: Sequence[sp.Basic], base: Mapping[sp.Symbol, sp.Rational],
+                 override: Mapping[sp.Symbol, tuple[float, float]] | None = None) -> list[dict[sp.Symbol, sp.Rational]]:
+    """One parameter at a time swept across its sampling range (``QUANTILES``; log-spaced for a
+    log range), the others at ``base``: edges and the middle of every range are always probed,
+    which a few random points can miss. Points outside the assumptions are dropped."""
+    out = []
+    for s in symbols:
+        if s.is_integer:
+            continue
+        lo, hi, log = sampling_range(s, assumptions, override)
+        for q in QUANTILES:
+            x = math.exp(math.log(lo) + q * (math.log(hi) - math.log(lo))) if log else lo + q * (hi - lo)
+            point = dict(base)
+            point[s] = sp.Rational(round(x, 6)) if abs(x) >= 1e-4 else sp.Rational(x).limit_denominator(10**9)
+            if all(holds(a, point) is not False for a in assumptions):
+                out.append(point)
+    return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from theory._budget import stage
 from theory._card import Bound, Card, Claim, Identity, MeanSquareThreshold, Observed, Relation, Threshold
 from theory._errors import DerivationError
 from theory.derive._base import Derived
@@ -37,11 +38,15 @@ def card_mode_operator(card: Card) -> ModeOperator:
 
 
 def _mean_square(card: Card, claim: MeanSquareThreshold) -> Derived:
-    op = card_mode_operator(card)
+    with stage("second-moment operator"):
+        op = card_mode_operator(card)
     others = [s for s in card.symbols if s in op.D.free_symbols and s != claim.param]
     assumptions = [a for a in card.assumptions if a.free_symbols <= set(others)]
-    limit = mode_limit(op, claim.param, others, assumptions, sample=dict(card.sample))
-    return Derived(claim.name, "second_moment_operator", mode_gain(op),
+    with stage("mode limit (Schur-Cohn on D)"):
+        limit = mode_limit(op, claim.param, others, assumptions, sample=dict(card.sample))
+    with stage("mode gain w (I - D)^-1 c"):
+        gain = mode_gain(op)
+    return Derived(claim.name, "second_moment_operator", gain,
                    {"mode_limit": limit, "D": op.D, "c": op.c, "w": op.w, "moments": op.moments,
                     "kappa_self": op.kappa_self, "kappa_coupling": op.kappa_coupling})
 
@@ -82,7 +87,8 @@ _CACHE: dict[tuple, Derived] = {}
 
 
 def _threshold(card: Card, claim: Threshold) -> Derived:
-    matrix = iteration_matrix(card.state, card.mode_update, card.branch)
+    with stage("iteration matrix"):
+        matrix = iteration_matrix(card.state, card.mode_update, card.branch)
     others = [s for s in card.symbols if s in matrix.free_symbols and s != claim.param]
     assumptions = [a for a in card.assumptions if a.free_symbols <= set(others)]
     result: ThresholdDerivation = critical_threshold(
@@ -99,6 +105,13 @@ def derive_claim(card: Card, claim: Claim) -> Derived:
            getattr(claim, "derivation", None), tuple(getattr(claim, "arguments", {}).items()))
     if key in _CACHE:
         return _CACHE[key]
+    with stage(f"deriving {claim.name}"):
+        out = _derive_uncached(card, claim)
+    _CACHE[key] = out
+    return out
+
+
+def _derive_uncached(card: Card, claim: Claim) -> Derived:
     if isinstance(claim, Threshold):
         out = _threshold(card, claim)
     elif isinstance(claim, MeanSquareThreshold):
@@ -117,7 +130,6 @@ def derive_claim(card: Card, claim: Claim) -> Derived:
         out = Derived(claim.name, f"numeric model {card.model.name}" if card.model is not None else "relation", None)
     else:  # pragma: no cover - Card validation rejects other kinds
         raise DerivationError(f"unknown claim kind {claim!r}")
-    _CACHE[key] = out
     return out
 
 
