@@ -656,7 +656,7 @@ def _gave_up(card: Card, claim: Claim, g: GaveUp, fixed: str = "") -> CheckResul
                        {"gave_up": {"stage": g.stage, "seconds": g.seconds, "claim": claim.name}})
 
 
-FIXED_BUDGET = 15.0  # seconds for the retry with the other parameters fixed
+FIXED_BUDGET = 60.0  # seconds for the retry with the other parameters fixed (when no budget is given)
 
 
 def fix_parameters(card: Card, values: Mapping[sp.Symbol, sp.Rational], claim: Claim | None = None) -> Card:
@@ -705,11 +705,12 @@ def _with_fixed(card: Card, claim: Claim, at: Mapping[str, float] | None, budget
         given = {s: given.get(s, sp.Rational(str(round(float(point[s]), 2)))) for s in free}
     try:
         reduced = fix_parameters(card, given, claim)
-        with limit(min(FIXED_BUDGET, budget or FIXED_BUDGET)):
+        with limit(budget or FIXED_BUDGET):
             value = derive_claim(reduced, reduced.claims[0]).value
     except (GaveUp, DerivationError, InputError, ValueError):
         names = ", ".join(f"{k.name}={float(v):g}" for k, v in given.items())
-        return f"it gives up with {names} fixed too; raise --budget or simplify the rule"
+        args = " ".join(f"--at {k.name}={float(v):g}" for k, v in given.items())
+        return f"it gives up with {names} fixed too ({args}); raise --budget or simplify the rule"
     args = " ".join(f"--at {k.name}={float(v):g}" for k, v in given.items())
     what = f"the per-mode gain of {claim.name}" if isinstance(claim, MeanSquareThreshold) else claim.name
     return (f"with {', '.join(f'{k.name}={float(v):g}' for k, v in given.items())} fixed it derives "

@@ -199,7 +199,7 @@ def _simulation_checks(card, args):
         result = simulate(card, device=args.device, seed=args.seed)
     except InputError as exc:  # the rule cannot be simulated as written: say so, judge by the other routes
         return [CheckResult("simulation", None, f"not run: {exc}", card.claims[0].name)]
-    where = ", ".join(f"{k}={v:g}" for k, v in result.at.items())
+    where = ", ".join(f"{k}={v:g}" for k, v in getattr(result, "at", {}).items())
     return [CheckResult("simulation", v.agrees, f"[{result.device}, {result.steps} steps x {result.seeds} seeds"
                         f"{', at ' + where if where else ''}] {v.detail}", v.claim)
             for v in result.verdicts if v.agrees is not None]

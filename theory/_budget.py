@@ -13,6 +13,7 @@ derivation is in. Off the main thread the timer is unavailable and only ``checkp
 """
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -51,6 +52,20 @@ def checkpoint() -> None:
     _raise_if_late()
 
 
+def _in_finalizer(frame) -> bool:
+    """Is the interrupted code a garbage-collection callback (``gc.callbacks``, a weakref callback,
+    ``__del__``)? An exception raised there is printed and dropped by Python, so the timer waits
+    for the next tick instead."""
+    gc_codes = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        code = frame.f_code
+        if code in gc_codes or code.co_name == "__del__" or (
+                code.co_filename.endswith("weakref.py") and code.co_name in ("remove", "_remove", "_cb")):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _on_alarm(signum, frame) -> None:  # pragma: no cover - timing dependent
     if _started is not None:
         for w in list(_watchers):
@@ -58,7 +73,8 @@ def _on_alarm(signum, frame) -> None:  # pragma: no cover - timing dependent
                 w(tuple(_stages), time.monotonic() - _started)
             except Exception:
                 pass
-    _raise_if_late()
+    if not _in_finalizer(frame):
+        _raise_if_late()
 
 
 def _can_signal() -> bool:
