@@ -80,7 +80,19 @@ def parse_at(items: list[str] | None) -> dict[str, object]:
                 out[name] = float(raw)
             except ValueError:
                 raise InputError(f"--at {name}: {raw!r} is not a number") from None
+        for v in _flat(out[name]):
+            if v != 0 and math.isfinite(v) and not 1e-300 <= abs(v) <= 1e300:
+                raise InputError(f"--at {name}: {v!r} is outside 1e-300 .. 1e300 in magnitude, where float64 "
+                                 "results (e.g. 2/lambda) stay finite")
     return out
+
+
+def _flat(value):
+    if isinstance(value, list):
+        for v in value:
+            yield from _flat(v)
+    else:
+        yield value
 
 
 def _numeric_list(value) -> bool:
@@ -136,7 +148,10 @@ def cmd_eval(args) -> int:
         _json(out)
     else:
         for name, v in values.items():
-            _emit(f"{name} = {v!r}" if v is not None else f"{name}: not evaluated ({reasons[name]})")
+            if isinstance(v, float) and not math.isfinite(v):
+                _emit(f"{name}: not evaluated ({v!r} in float64 at this point: the value is undefined or overflows)")
+            else:
+                _emit(f"{name} = {v!r}" if v is not None else f"{name}: not evaluated ({reasons[name]})")
     return EXIT_OK
 
 

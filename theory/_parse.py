@@ -55,6 +55,8 @@ class _Parser:
 
     def number(self, value: sp.Expr) -> sp.Expr:
         """Refuse numbers outside float64's range (a literal, or what a constant expression folds to)."""
+        if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise InputError(f"formula {self.text!r} is not finite ({value})")
         if value.is_Number and value != 0 and value.is_finite is not False:
             mag = abs(value)
             if mag > MAX_MAGNITUDE or mag < 1 / sp.Float(MAX_MAGNITUDE):
