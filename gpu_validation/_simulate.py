@@ -98,17 +98,12 @@ class SimResult:
         return out
 
 
-def versions() -> dict[str, str]:
-    import scipy
+def versions() -> dict:
+    """The environment of numerics (packages, BLAS) plus torch and its thread count."""
     import torch
 
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        ours = version("optverify")
-    except PackageNotFoundError:  # running from a source tree that was not installed
-        ours = "source"
-    return {"optverify": ours, "python": platform.python_version(), "torch": torch.__version__,
-            "numpy": np.__version__, "scipy": scipy.__version__, "sympy": sp.__version__}
+    from numerics._environment import environment
+    return {**environment(), "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
 
 
 def run_batch(algorithm, problem, hp: Mapping[str, object], x0, steps: int,

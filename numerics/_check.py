@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -42,6 +43,7 @@ RTOL_POINTS = 1e-10     # derived vs claimed in float64 at random points
 RTOL_ROOT = 1e-10       # brentq root vs claim
 RTOL_MP = 1e-30         # 50-digit root vs claim at 50 digits
 CROSSING = (0.99, 1.01)
+STAGE_SECONDS = {"derive": 0.0, "numeric": 0.0}  # of the card being checked (check() resets it)
 NEVER_GRID = tuple(10.0 ** (k / 4) for k in range(-32, 33))  # step sizes 1e-8 .. 1e8 tried where a claim is <= 0
 
 
@@ -635,6 +637,7 @@ def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0,
                 budget: float | None = None, at: Mapping[str, float] | None = None) -> list[CheckResult]:
     """Every check of one claim; with ``budget`` (seconds) the symbolic derivation and the numeric
     checks each run under that wall-clock limit, and running out is a ``gave_up`` result."""
+    started = time.perf_counter()
     try:
         with limit(budget):
             derived = None if isinstance(claim, (Observed, Relation)) else derive_claim(card, claim)
@@ -642,11 +645,16 @@ def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0,
         return [CheckResult("derive", False, str(exc), claim.name)]
     except GaveUp as g:
         return [_gave_up(card, claim, g, _with_fixed(card, claim, at, budget))]
+    finally:
+        STAGE_SECONDS["derive"] += time.perf_counter() - started
+    started = time.perf_counter()
     try:
         with limit(budget), stage(f"checking {claim.name}"):
             return _check_claim(card, claim, derived, examples=examples, seed=seed, count=count)
     except GaveUp as g:
         return [_gave_up(card, claim, g)]
+    finally:
+        STAGE_SECONDS["numeric"] += time.perf_counter() - started
 
 
 def _gave_up(card: Card, claim: Claim, g: GaveUp, fixed: str = "") -> CheckResult:
@@ -752,13 +760,18 @@ def _check_claim(card: Card, claim: Claim, derived: Derived | None, *, examples:
 
 def check(card: Card, *, examples: int = 200, seed: int = 0, count: int = 8, budget: float | None = None,
           at: Mapping[str, float] | None = None) -> CardReport:
-    """Run every symbolic and numeric check of every claim of ``card`` (``budget``: seconds per stage)."""
+    """Run every symbolic and numeric check of every claim of ``card`` (``budget``: seconds per stage).
+    The report's ``extra["seconds"]`` holds the time spent deriving and checking numerically."""
     checks: list[CheckResult] = []
+    STAGE_SECONDS.update(derive=0.0, numeric=0.0)
     for claim in card.claims:
         checks += check_claim(card, claim, examples=examples, seed=seed, count=count, budget=budget, at=at)
     if card.model is not None:
+        started = time.perf_counter()
         checks += _model_route_check(card, count, seed)
-    return CardReport(card.id, tuple(checks), seed, examples, status=card.status)
+        STAGE_SECONDS["numeric"] += time.perf_counter() - started
+    return CardReport(card.id, tuple(checks), seed, examples, status=card.status,
+                      extra={"seconds": {k: round(v, 3) for k, v in STAGE_SECONDS.items()}})
 
 
 def with_claim(card: Card, name: str | None, value: sp.Expr) -> Card:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -207,17 +208,8 @@ def _eval_sweep(card, at, args, extra) -> int:
 
 
 def _simulation_checks(card, args):
-    """The simulation's verdicts as CheckResults (torch is imported only here)."""
-    from gpu_validation import simulate
-    from numerics import CheckResult
-    try:
-        result = simulate(card, device=args.device, seed=args.seed)
-    except InputError as exc:  # the rule cannot be simulated as written: say so, judge by the other routes
-        return [CheckResult("simulation", None, f"not run: {exc}", card.claims[0].name)]
-    where = ", ".join(f"{k}={v:g}" for k, v in getattr(result, "at", {}).items())
-    return [CheckResult("simulation", v.agrees, f"[{result.device}, {result.steps} steps x {result.seeds} seeds"
-                        f"{', at ' + where if where else ''}] {v.detail}", v.claim)
-            for v in result.verdicts if v.agrees is not None]
+    from optverify._runner import simulation_checks
+    return simulation_checks(card, args.device, args.seed)
 
 
 def cmd_check(args) -> int:
@@ -241,27 +233,68 @@ def cmd_check(args) -> int:
         with limit(args.budget):
             name, expr = parse_claim(args.claim, {s.name: s for s in card.symbols})
         cards = [with_claim(card, name, expr)]
-    reports = []
+    from optverify import _runner
+    from theory import _diskcache
+    _diskcache.fresh(args.fresh)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    opts = _runner.Options(examples=args.examples, seed=args.seed, budget=args.budget, simulate=not args.no_simulate,
+                           device=args.device, verbose=args.verbose, fresh=args.fresh,
+                           cards_dir=getattr(args, "cards", None),
+                           threads=max(1, (os.cpu_count() or 1) // max(1, min(workers, len(cards)))))
     started = time.perf_counter()
-    for card in _progress(cards, "check", args):
-        with _stage_progress(args):
-            report = check(card, examples=args.examples, seed=args.seed, budget=args.budget)
-        if not args.no_simulate and card.simulation is not None and report.gave_up is None:
-            report = report.with_checks(_simulation_checks(card, args))
-        reports.append(report)
-        if not args.json:
-            _emit(report_text(report, verbose=args.verbose))
-    if args.json:
-        _json([r.to_json() for r in reports])
+    modified = bool(args.claim or args.at)  # cards changed here run in this process (a worker loads by id)
+    if modified or (workers <= 1 and args.executor == "process"):
+        def results():
+            for i, card in enumerate(cards):
+                with _stage_progress(args):
+                    yield i, _runner.check_card(card, opts)
+        stream = results()
     else:
-        ok = sum(r.passed for r in reports)
-        open_ = [r.id for r in reports if not r.passed and r.status == "conjecture"]
-        _emit(f"\n{ok}/{len(reports)} verified in {time.perf_counter() - started:.1f} s "
-              f"(seed {args.seed}, {args.examples} hypothesis examples per property)"
+        stream = _runner.run([c.id for c in cards], opts, workers, args.executor, args.address)
+    done: dict[int, dict] = {}
+    shown = 0
+    bar = _count_bar(args, len(cards))
+    for index, result in stream:
+        done[index] = result
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(result["id"][:40])
+        while shown in done:  # catalogue order, as soon as the prefix is complete
+            if not args.json:
+                _write_above(bar, done[shown]["text"])
+            shown += 1
+    if bar is not None:
+        bar.close()
+    results = [done[i] for i in range(len(cards))]
+    if args.json:
+        _json([r["json"] for r in results])
+    else:
+        ok = sum(r["passed"] for r in results)
+        open_ = [r["id"] for r in results if not r["passed"] and r["status"] == "conjecture"]
+        where = f"{args.executor} executor, {workers} workers" if not modified and len(cards) > 1 else "1 process"
+        _emit(f"\n{ok}/{len(results)} verified in {time.perf_counter() - started:.1f} s "
+              f"(seed {args.seed}, {args.examples} hypothesis examples per property, {where})"
               + (f"; conjectures not confirmed: {', '.join(open_)}" if open_ else ""))
     # --all judges the theorems; a conjecture that is not confirmed is reported, and fails only when asked for
-    judged = [r for r in reports if r.status == "theorem" or not args.all]
-    return EXIT_OK if all(r.passed for r in judged) else EXIT_FAIL
+    judged = [r for r in results if r["status"] == "theorem" or not args.all]
+    return EXIT_OK if all(r["passed"] for r in judged) else EXIT_FAIL
+
+
+def _count_bar(args, total: int):
+    if getattr(args, "json", False) or not sys.stderr.isatty() or total < 2:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc="check", unit="card", leave=False)
+
+
+def _write_above(bar, text: str) -> None:
+    if bar is None:
+        _emit(text)
+    else:
+        bar.write(text, file=sys.stdout)
 
 
 def _fixed(card, at: dict):
@@ -281,6 +314,7 @@ def cmd_conjecture(args) -> int:
         if len(args.words) != 2:
             raise InputError("conjecture takes ID 'NAME=FORMULA', or --state/--update/--param and 'NAME=FORMULA'")
         args.ids, args.all, args.claim, args.at = [args.words[0]], False, args.words[1], None
+        args.workers, args.executor, args.address, args.fresh = 1, "process", None, False
         return cmd_check(args)
     if len(args.words) != 1:
         raise InputError("with --state/--update, conjecture takes one claim, e.g. 'eta_crit = 2*(1 + beta)/lambda'")
@@ -696,6 +730,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--claim", metavar="'NAME=FORMULA'", help="check YOUR formula instead of the card's")
     s.add_argument("--at", action="append", metavar="NAME=VALUE", help="fix a parameter before deriving (e.g. when "
                    "the symbolic derivation gives up)")
+    s.add_argument("--workers", type=_positive_int, metavar="N", help="cards checked concurrently (default: the cores)")
+    s.add_argument("--executor", choices=("process", "ray"), default="process",
+                   help="process pool (default) or Ray tasks (pip install 'optverify[ray]')")
+    s.add_argument("--address", help="with --executor ray: the cluster to join (default: a local Ray)")
+    s.add_argument("--fresh", action="store_true", help="ignore cached derivations (they are rewritten)")
     check_options(s)
     s.set_defaults(func=cmd_check)
 

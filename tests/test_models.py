@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import strategies as st
@@ -144,8 +145,22 @@ def test_non_finite_data_is_a_one_line_error(capsys, card_id, key):
     assert err.startswith("optverify: error:") and "\n" not in err and "internal" not in err
 
 
-def test_numerical_failure_of_a_model_is_a_result(capsys):
-    assert main(["eval", "rlhf_dpo.policy_misspecified", "--at", "beta=1e300", "--json"]) == 0
+@pytest.mark.parametrize("failure", [FloatingPointError("overflow in exp"), np.linalg.LinAlgError("singular"),
+                                     "nonfinite"])
+def test_numerical_failure_of_a_model_is_a_result(capsys, monkeypatch, failure):
+    """The model is forced to fail (it raises, or returns a non-finite quantity), whatever the
+    installed numpy/scipy would do at extreme parameters: eval reports it and exits 0."""
+    import numerics._evaluate as ev
+    import numerics._models as models
+    real = models.quantities
+
+    def failing(card, point, data=None, **kw):
+        if failure == "nonfinite":
+            return {k: float("inf") for k in real(card, point, data, **kw)}
+        raise failure
+    monkeypatch.setattr(models, "quantities", failing)
+    assert ev  # the evaluator imports quantities from numerics._models at call time
+    assert main(["eval", "rlhf_dpo.policy_misspecified", "--at", "beta=0.5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["values"]["V_rlhf"] is None and "failed numerically" in out["not_evaluated"]["V_rlhf"]
 

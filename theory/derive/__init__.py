@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from theory import _diskcache
 from theory._budget import stage
 from theory._card import Bound, Card, Claim, Identity, MeanSquareThreshold, Observed, Relation, Threshold
 from theory._errors import DerivationError
@@ -105,8 +106,12 @@ def derive_claim(card: Card, claim: Claim) -> Derived:
            getattr(claim, "derivation", None), tuple(getattr(claim, "arguments", {}).items()))
     if key in _CACHE:
         return _CACHE[key]
-    with stage(f"deriving {claim.name}"):
-        out = _derive_uncached(card, claim)
+    disk_key = _diskcache.key(card, claim)
+    out = _diskcache.load(disk_key)
+    if not isinstance(out, Derived):
+        with stage(f"deriving {claim.name}"):
+            out = _derive_uncached(card, claim)
+        _diskcache.store(disk_key, out)
     _CACHE[key] = out
     return out
 
