@@ -85,33 +85,45 @@ def check_one(index: int, card_id: str, opts: Options) -> tuple[int, dict]:
 
 def run(card_ids: Sequence[str], opts: Options, workers: int, executor: str = "process",
         address: str | None = None) -> Iterator[tuple[int, dict]]:
-    """Results as they complete: (index into ``card_ids``, result)."""
+    """Results as they complete: (index into ``card_ids``, result). Spawned workers: no forked
+    BLAS or torch thread state."""
+    yield from map_unordered(check_one, [(i, cid, opts) for i, cid in enumerate(card_ids)], workers, executor, address)
+
+
+# -- sweeps ------------------------------------------------------------------------------------------
+
+def sweep_one(index: int, card_id: str, cards_dir: str | None, point: dict, seed: int, device: str,
+              steps: int | None, threads: int = 0) -> tuple[int, dict]:
+    from gpu_validation._sweep import run_unit
+    from theory import get, load_dir
+    _limit_threads(threads)
+    extra = load_dir(cards_dir) if cards_dir else []
+    return index, run_unit(get(card_id, extra=extra), point, seed, device, steps)
+
+
+def map_unordered(fn, calls: Sequence[tuple], workers: int, executor: str = "process",
+                  address: str | None = None) -> Iterator:
+    """fn(*call) for every call, results as they complete (in this process when workers <= 1)."""
     if executor == "ray":
-        yield from _run_ray(card_ids, opts, address)
+        from theory import InputError
+        try:
+            import ray
+        except ImportError:
+            raise InputError("--executor ray needs Ray: python -m pip install 'optverify[ray]'") from None
+        if not ray.is_initialized():
+            ray.init(address=address or None, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+        task = ray.remote(fn)
+        pending = [task.remote(*c) for c in calls]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
         return
-    if workers <= 1 or len(card_ids) <= 1:
-        for i, cid in enumerate(card_ids):
-            yield check_one(i, cid, opts)
+    if workers <= 1 or len(calls) <= 1:
+        for c in calls:
+            yield fn(*c)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    ctx = multiprocessing.get_context("spawn")  # no forked BLAS/torch thread state
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(check_one, i, cid, opts) for i, cid in enumerate(card_ids)]
-        for f in as_completed(futures):
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for f in as_completed([pool.submit(fn, *c) for c in calls]):
             yield f.result()
-
-
-def _run_ray(card_ids: Sequence[str], opts: Options, address: str | None) -> Iterator[tuple[int, dict]]:
-    from theory import InputError
-    try:
-        import ray
-    except ImportError:
-        raise InputError("--executor ray needs Ray: python -m pip install 'optverify[ray]'") from None
-    if not ray.is_initialized():
-        ray.init(address=address or None, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
-    task = ray.remote(check_one)
-    pending = [task.remote(i, cid, opts) for i, cid in enumerate(card_ids)]
-    while pending:
-        done, pending = ray.wait(pending, num_returns=1)
-        yield ray.get(done[0])

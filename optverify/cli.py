@@ -243,7 +243,7 @@ def cmd_check(args) -> int:
                            threads=max(1, (os.cpu_count() or 1) // max(1, min(workers, len(cards)))))
     started = time.perf_counter()
     modified = bool(args.claim or args.at)  # cards changed here run in this process (a worker loads by id)
-    if modified or (workers <= 1 and args.executor == "process"):
+    if modified or (args.executor == "process" and (workers <= 1 or len(cards) <= 1)):
         def results():
             for i, card in enumerate(cards):
                 with _stage_progress(args):
@@ -596,6 +596,64 @@ def _grid_points(items: list[str] | None) -> list[dict]:
     return points
 
 
+def cmd_sweep(args) -> int:
+    """A card's simulation over --grid x --seeds; each finished (point, seed) appended to --out."""
+    from gpu_validation._sweep import Store, unit_key, units
+    from optverify import _runner
+    card = get(args.id, extra=_extra_cards(args))
+    if card.simulation is None:
+        raise InputError(f"card {card.id} has no simulation to sweep")
+    grid = {}
+    for item in args.grid or []:
+        name = item.partition("=")[0].strip()
+        values = [p[name] for p in _grid_points([item])]
+        if name in grid:
+            raise InputError(f"--grid {name} given twice")
+        grid[name] = values
+    seeds = _seed_list(args.seeds)
+    todo_all = units(grid, seeds)
+    store = Store(Path(args.out), card.id, args.resume)
+    todo = [(p, s) for p, s in todo_all if unit_key(p, s) not in store.done]
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    threads = max(1, (os.cpu_count() or 1) // max(1, min(workers, len(todo) or 1)))
+    calls = [(i, card.id, getattr(args, "cards", None), p, s, args.device, args.steps, threads)
+             for i, (p, s) in enumerate(todo)]
+    bar = _count_bar(args, len(todo))
+    started = time.perf_counter()
+    try:
+        for _, record in _runner.map_unordered(_runner.sweep_one, calls, workers, args.executor, args.address):
+            store.add(record)
+            if bar is not None:
+                bar.update(1)
+            elif not args.json:
+                _emit(f"{'agrees   ' if record['agrees'] else 'DISAGREES'} {record['point']} seed {record['seed']} "
+                      f"({record['seconds']:.1f} s)")
+    finally:
+        if bar is not None:
+            bar.close()
+        store.close()
+    records = [store.done[unit_key(p, s)] for p, s in todo_all]
+    agree = sum(r["agrees"] for r in records)
+    summary = {"id": card.id, "out": str(store.path), "units": len(todo_all), "ran": len(todo),
+               "skipped": len(todo_all) - len(todo), "agree": agree, "seconds": round(time.perf_counter() - started, 3)}
+    if args.json:
+        _json(summary)
+    else:
+        _emit(f"{card.id}: {agree}/{len(todo_all)} (point, seed) units agree; ran {len(todo)}, skipped "
+              f"{len(todo_all) - len(todo)} already in {store.path} ({summary['seconds']:.1f} s)")
+    return EXIT_OK if agree == len(todo_all) else EXIT_FAIL
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(t) for t in text.split(",")]
+    except ValueError:
+        raise InputError(f"--seeds {text!r}: expected integers such as 0,1,2") from None
+    if not seeds or len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
+        raise InputError(f"--seeds {text!r}: distinct non-negative integers")
+    return seeds
+
+
 def cmd_new(args) -> int:
     from optverify.templates import write_skeleton
     path = write_skeleton(args.id, Path(args.dir), force=args.force)
@@ -787,6 +845,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--at", action="append", help="with --values: NAME=VALUE bindings")
     s.add_argument("--grid", action="append", help="with --values: NAME=V1,V2,... (one row per value)")
     s.set_defaults(func=cmd_table)
+
+    s = with_cards(sub.add_parser("sweep", help="a card's simulation over a grid x seeds, each finished point "
+                                  "appended to --out (JSON lines or SQLite); --resume skips finished points"))
+    s.add_argument("id")
+    s.add_argument("--grid", action="append", metavar="NAME=V1,V2,...", help="repeatable: the product is swept")
+    s.add_argument("--seeds", default="0", metavar="0,1,2")
+    s.add_argument("--out", required=True, metavar="PATH", help="a directory, a .jsonl file or a .sqlite file")
+    s.add_argument("--resume", action="store_true", help="continue a sweep: skip the (point, seed) units in --out")
+    s.add_argument("--workers", type=_positive_int, metavar="N", help="units run concurrently (default: the cores)")
+    s.add_argument("--executor", choices=("process", "ray"), default="process")
+    s.add_argument("--address", help="with --executor ray: the cluster to join")
+    s.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    s.add_argument("--steps", type=_positive_int, help="override the card's simulation steps")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_sweep)
 
     s = sub.add_parser("new", help="write a card skeleton to fill in")
     s.add_argument("id")

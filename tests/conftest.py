@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
+
+# derivations cached on disk go to a folder of this test session (never the user's cache)
+os.environ["OPTVERIFY_CACHE"] = tempfile.mkdtemp(prefix="optverify-test-cache-")
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=30, deadline=None)

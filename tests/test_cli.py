@@ -112,7 +112,7 @@ def test_unconfirmed_conjecture_is_reported_not_failed_by_check_all(capsys, monk
     cards = [replace(get("gd.quadratic.critical_step"), id=i, status=st, simulation=None) for i, st in fake.items()]
     monkeypatch.setattr(cli, "catalogue", lambda **_: cards)
     monkeypatch.setattr("numerics.check", check)
-    code, out, _ = run(capsys, "check", "--all")
+    code, out, _ = run(capsys, "check", "--all", "--workers", "1")  # in-process: the patched catalogue
     assert code == 0 and "UNCONFIRMED (conjecture)  a.b.conjecture" in out and "not confirmed: a.b.conjecture" in out
     monkeypatch.setattr(cli, "get", lambda i, **_: next(c for c in cards if c.id == i))
     code, out, _ = run(capsys, "check", "a.b.conjecture")
