@@ -239,6 +239,20 @@ def _fit_linear_bt(X, y, lam_l1: float, ridge: float, iters: int):
     return w
 
 
+def _crossing(ns, vals, target: float) -> float | None:
+    """The pairs n at which V first reaches ``target``: interpolated linearly in log n between the
+    last grid point below and the first at or above it (a grid point alone would quantise n_eps to
+    the grid's ratio, and the fitted slope with it)."""
+    for i, v in enumerate(vals):
+        if v >= target:
+            if i == 0:
+                return float(ns[0])
+            lo, hi = vals[i - 1], v
+            frac = (target - lo) / (hi - lo) if hi > lo else 1.0
+            return float(math.exp(math.log(ns[i - 1]) + frac * (math.log(ns[i]) - math.log(ns[i - 1]))))
+    return None
+
+
 def sparse_reward(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
     with single_thread():
         return _sparse_reward(card, at=at, device=device, seed=seed, steps=steps, progress=progress)
@@ -286,11 +300,11 @@ def _sparse_reward(card: Card, *, at=None, device="auto", seed=0, steps=None, pr
             vr.append(float(v_of(w_l1).mean()))
             vd.append(float(v_of(w_dense).mean()))
         for name, vals, store in (("rlhf", vr, curves_r), ("dpo", vd, curves_d)):
-            hit = next((n for n, v in zip(ns, vals) if v >= float(target)), None)
+            hit = _crossing(ns, vals, float(target))
             need[name].append(hit)
             store.append(Curve(f"d = {d}", tuple(float(n) for n in ns), tuple(vals), "o-"))
             lines.append(f"d = {d:4d} {name:4s}: V at n = {ns} -> {[round(v, 3) for v in vals]}; V* = {float(v_star):.3f}; "
-                         f"n to reach V* - {eps_frac:g}(V* - V_ref): {hit}")
+                         f"n to reach V* - {eps_frac:g}(V* - V_ref): {None if hit is None else round(hit, 1)}")
         if progress is not None:
             progress(d)
     slopes = {}
