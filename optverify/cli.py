@@ -548,10 +548,51 @@ def cmd_simulate(args) -> int:
     return EXIT_OK if result.agrees else EXIT_FAIL
 
 
+def _chosen(cards, patterns):
+    """Cards whose id matches one of ``patterns`` (exact ids or shell globs such as 'heavy_ball.*'), in
+    catalogue order; all cards without patterns; a pattern matching nothing is an error."""
+    from fnmatch import fnmatchcase
+    if not patterns:
+        return list(cards)
+    chosen = [c for c in cards if any(fnmatchcase(c.id, p) for p in patterns)]
+    for p in patterns:
+        if not any(fnmatchcase(c.id, p) for c in cards):
+            raise InputError(f"no card matches {p!r} (see optverify list)")
+    return chosen
+
+
+def cmd_cite(args) -> int:
+    """BibTeX for every source the chosen cards rely on; keys equal the tables' \\cite{} keys."""
+    from theory._bibliography import bibtex
+    cards = _chosen(catalogue(extra=_extra_cards(args)), args.ids)
+    sources = {}
+    for c in cards:
+        sources.setdefault(c.source.key, c.source)
+    _emit("\n\n".join(bibtex(s) for _, s in sorted(sources.items())))
+    return EXIT_OK
+
+
 def cmd_table(args) -> int:
-    from optverify.render import table_latex, table_markdown, table_pairs, table_values
+    from optverify.render import table_csv, table_json, table_latex, table_markdown, table_pairs, table_values
     extra = _extra_cards(args)
-    cards = catalogue(status=args.status, extra=extra)
+    cards = _chosen(catalogue(status=args.status, extra=extra), args.ids)
+    if args.claims:
+        wanted = set(args.claims.split(","))
+        import dataclasses
+        cards = [dataclasses.replace(c, claims=tuple(k for k in c.claims if k.name in wanted)) for c in cards
+                 if any(k.name in wanted for k in c.claims)]
+        if not cards:
+            raise InputError(f"no chosen card has a claim named {args.claims!r}")
+    if args.standalone and args.format != "latex":
+        raise InputError("--standalone goes with --format latex")
+    if args.format in ("csv", "json") and (args.values is not None or args.pairs):
+        raise InputError("--format csv/json is for the formula table (not --values or --pairs)")
+    if args.format == "csv":
+        sys.stdout.write(table_csv(cards))
+        return EXIT_OK
+    if args.format == "json":
+        _json(table_json(cards))
+        return EXIT_OK
     if args.values is not None:
         chosen = _select(cards, args.values)
         at = parse_at(args.at)
@@ -563,9 +604,13 @@ def cmd_table(args) -> int:
         raise InputError("--at and --grid go with --values")
     if args.pairs:
         _emit(table_pairs(cards, lambda i: get(i, extra=extra), args.format))
+        _emit(_provenance(args.format))
+    elif args.format == "latex" and args.standalone:
+        text = table_latex(cards, standalone=True)
+        _emit(text.replace(r"\end{document}", _provenance("latex") + "\n" + r"\end{document}"))
     else:
         _emit(table_latex(cards) if args.format == "latex" else table_markdown(cards))
-    _emit(_provenance(args.format))
+        _emit(_provenance(args.format))
     return EXIT_OK
 
 
@@ -849,7 +894,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_simulate)
 
     s = with_cards(sub.add_parser("table", help="formula table for a paper"))
-    s.add_argument("--format", choices=("markdown", "latex"), default="markdown")
+    s.add_argument("ids", nargs="*", metavar="ID_OR_GLOB", help="cards to tabulate, e.g. gd.quadratic.critical_step "
+                   "'heavy_ball.*' (default: all)")
+    s.add_argument("--claims", metavar="NAME,NAME", help="only these claims")
+    s.add_argument("--format", choices=("markdown", "latex", "csv", "json"), default="markdown")
+    s.add_argument("--standalone", action="store_true", help="with --format latex: a compilable document "
+                   "(bibliography included)")
     s.add_argument("--status", choices=("theorem", "conjecture"))
     s.add_argument("--pairs", action="store_true", help="side by side with each card's counterpart (e.g. FO vs ZO)")
     s.add_argument("--values", nargs="*", metavar="ID", help="the computed quantities of cards with a numeric model "
@@ -872,6 +922,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=_positive_int, help="override the card's simulation steps")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_sweep)
+
+    s = with_cards(sub.add_parser("cite", help="BibTeX for the sources of the chosen cards (keys = the tables' \\cite)"))
+    s.add_argument("ids", nargs="*", metavar="ID_OR_GLOB")
+    s.set_defaults(func=cmd_cite)
 
     s = sub.add_parser("new", help="write a card skeleton to fill in")
     s.add_argument("id")

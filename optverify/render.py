@@ -19,17 +19,58 @@ def assumption_text(card: Card) -> list[str]:
     return out
 
 
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+          "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}
+_OPERATORS = {"Tr": r"\operatorname{Tr}", "tr": r"\operatorname{tr}", "KL": r"\operatorname{KL}"}
+
+
+def _tex_part(text: str) -> str:
+    """One part of a symbol's name: Greek as a command, \\max/\\min, multi-letter words upright."""
+    low = text.lower()
+    if low in _GREEK:
+        return "\\" + (text if text in _GREEK or text.capitalize() == text else low)
+    if text in _OPERATORS:
+        return _OPERATORS[text]
+    if text in ("max", "min", "inf", "sup"):
+        return "\\" + text
+    head = text.rstrip("0123456789")
+    if head and head != text:
+        return f"{_tex_part(head)}_{{{text[len(head):]}}}"
+    if len(text) > 1:
+        return r"\mathrm{" + text.replace(" ", r"\ ").replace("_", r"\_") + "}"
+    return text
+
+
+def latex_name(symbol: sp.Symbol) -> str | None:
+    """How a symbol is typeset, where SymPy's default would be wrong (multi-letter names as italic
+    products, \\lambda_{max}, Tr): None keeps SymPy's."""
+    name = symbol.name
+    head, _, sub = name.partition("_")
+    simple = (head.lower() in _GREEK or len(head.rstrip("0123456789")) <= 1) and (
+        not sub or len(sub) == 1 or sub.isdigit())
+    if simple and head not in _OPERATORS:
+        return None
+    return _tex_part(head) + (f"_{{{_tex_part(sub)}}}" if sub else "")
+
+
+def tex(expr) -> str:
+    """sp.latex with the symbol names of ``latex_name``."""
+    expr = sp.S(expr)
+    names = {s: n for s in expr.free_symbols if isinstance(s, sp.Symbol) and (n := latex_name(s)) is not None}
+    return sp.latex(expr, symbol_names=names)
+
+
 def claim_statement(card: Card, claim, latex: bool = False) -> str:
-    show = sp.latex if latex else sp.sstr
+    show = tex if latex else sp.sstr
     if isinstance(claim, Threshold):
-        lhs = sp.latex(claim.param) + r"^\ast" if latex else f"{claim.param.name}*"
+        lhs = tex(claim.param) + r"^\ast" if latex else f"{claim.param.name}*"
         return f"{lhs} = {show(claim.value)}"
     if isinstance(claim, MeanSquareThreshold):
         lam, eta = card.eigenvalue, claim.param
         if latex:
-            gain = sp.latex(claim.gain.subs(lam, sp.Symbol(lam.name + "_i")))
-            return (rf"{sp.latex(eta)}^\ast:\ \sum_i {gain} = 1,\ "
-                    rf"{sp.latex(eta)} < {sp.latex(claim.mode_limit.subs(lam, sp.Symbol(lam.name + '_max')))}")
+            gain = tex(claim.gain.subs(lam, sp.Symbol(lam.name + "_i")))
+            return (rf"{tex(eta)}^\ast:\ \sum_i {gain} = 1,\ "
+                    rf"{tex(eta)} < {tex(claim.mode_limit.subs(lam, sp.Symbol(lam.name + '_max')))}")
         return (f"{eta.name}* solves sum_i G({lam.name}_i) = 1, G = {sp.sstr(claim.gain)}, "
                 f"below {sp.sstr(claim.mode_limit)} for every {lam.name}")
     if isinstance(claim, Identity):
@@ -39,7 +80,7 @@ def claim_statement(card: Card, claim, latex: bool = False) -> str:
     if isinstance(claim, Bound):
         target = card.claim(claim.of)
         has_param = isinstance(target, (Threshold, MeanSquareThreshold))
-        lhs = (sp.latex(target.param) + r"^\ast") if has_param and latex else (
+        lhs = (tex(target.param) + r"^\ast") if has_param and latex else (
             f"{target.param.name}*" if has_param else claim.of)
         rel = (r"\le" if claim.sense == "upper" else r"\ge") if latex else ("<=" if claim.sense == "upper" else ">=")
         return f"{lhs} {rel} {show(claim.value)}"
@@ -47,7 +88,7 @@ def claim_statement(card: Card, claim, latex: bool = False) -> str:
         rel = {"==": "=", "<=": r"\le", ">=": r"\ge", "<": "<", ">": ">"}[claim.relation] if latex else claim.relation
         text = f"{show(claim.lhs)} {rel} {show(claim.rhs)}"
         if claim.where:
-            conds = (r",\ ".join(sp.latex(c) for c in claim.where) if latex
+            conds = (r",\ ".join(tex(c) for c in claim.where) if latex
                      else ", ".join(sp.sstr(c) for c in claim.where))
             text += rf"\ \mathrm{{for}}\ {conds}" if latex else f" for {conds}"
         return text
@@ -215,7 +256,7 @@ def _point_text(card: Card, latex: bool) -> str:
     sim = card.simulation
     if sim is None:
         return ""
-    parts = [f"{sp.latex(k) if latex else k.name}={float(v):g}" for k, v in sim.at.items()]
+    parts = [f"{tex(k) if latex else k.name}={float(v):g}" for k, v in sim.at.items()]
     if sim.spectrum and card.eigenvalue is not None:
         if len(sim.spectrum) <= 4:
             spec = ",".join(f"{v:g}" for v in sim.spectrum)
@@ -257,24 +298,117 @@ _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#
         "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
+_UNICODE = {"∝": r"$\propto$", "×": r"$\times$", "≥": r"$\geq$", "≤": r"$\leq$", "≈": r"$\approx$", "→": r"$\to$",
+            "−": "-", "–": "--", "—": "---", "±": r"$\pm$", "∞": r"$\infty$", "√": r"$\surd$", "·": r"$\cdot$",
+            "∈": r"$\in$", "‖": r"$\|$", "’": "'", "“": "``", "”": "''", "§": r"\S{}", "é": r"\'e", "ö": r'\"o',
+            "ü": r'\"u', "∗": "*", "²": r"$^2$", "³": r"$^3$", "ℓ": r"$\ell$", "∑": r"$\sum$", "∇": r"$\nabla$"}
+_GREEK_CHARS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta", "θ": "theta",
+                "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau",
+                "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Δ": "Delta", "Σ": "Sigma", "Λ": "Lambda"}
+
+
 def _tex_escape(text: str) -> str:
-    """Plain text for a LaTeX document (one pass, so replacements are not escaped again)."""
-    return "".join(_TEX.get(ch, ch) for ch in text)
+    """Plain text for a LaTeX document (one pass, so replacements are not escaped again); non-ASCII
+    characters become their LaTeX forms (an unknown one becomes '?', never a compile error)."""
+    out = []
+    for ch in text:
+        if ch in _TEX:
+            out.append(_TEX[ch])
+        elif ch.isascii():
+            out.append(ch)
+        elif ch in _UNICODE:
+            out.append(_UNICODE[ch])
+        elif ch in _GREEK_CHARS:
+            out.append(f"$\\{_GREEK_CHARS[ch]}$")
+        else:
+            out.append("?")
+    return "".join(out)
 
 
-def table_latex(cards) -> str:
-    lines = [r"% generated by `optverify table --format latex`; needs \usepackage{booktabs}",
-             r"\begin{tabular}{llllll}", r"\toprule",
-             r"Card & Claim & Assumptions & Value & At & Source \\", r"\midrule"]
+def _tex_id(card_id: str) -> str:
+    """A card id in typewriter type that may break after its dots and underscores."""
+    return r"\texttt{" + _tex_escape(card_id).replace(".", r".\allowbreak{}").replace(r"\_", r"\_\allowbreak{}") + "}"
+
+
+VERIFIED_BY = {
+    "threshold": "SymPy from the update rule (Schur--Cohn); spectral radius at $0.99\\times$/$1.01\\times$ "
+                 "and brentq; 50-digit root; simulation of the rule",
+    "mean_square_threshold": "second-moment engine from the rule and the estimator; exact operator's Perron root; "
+                             "50-digit secular root; Monte Carlo of the rule",
+    "identity": "the named engine; random points and hypothesis; an independent numeric route",
+    "bound": "sign of the gap (SymPy); hypothesis points",
+    "relation": "a numeric model computed two independent ways; hypothesis over parameters and instances",
+    "observed": "measured by the card's simulation",
+}
+KIND_TITLE = {"threshold": "Critical values (stable exactly below)", "mean_square_threshold":
+              "Mean-square critical step sizes", "identity": "Identities", "bound": "Bounds",
+              "relation": "Relations over constructions", "observed": "Observed behaviour"}
+LONG = 48  # a formula longer than this (LaTeX characters) moves from the table to a display list
+
+
+def table_latex(cards, standalone: bool = False) -> str:
+    """Booktabs tables that fit a page: one per claim kind, with the result, its closed form, the
+    conditions and \\cite{} of the source; long formulas are numbered and displayed below the table."""
+    rows = table_rows(cards)
+    out = [r"% generated by `optverify table --format latex`; needs booktabs, amsmath and graphicx"]
+    cited: dict[str, object] = {}
+    for kind in KIND_TITLE:
+        group = [r for r in rows if r["claim"].kind == kind]
+        if not group:
+            continue
+        displays = []
+        out += [rf"\subsection*{{{KIND_TITLE[kind]}}}", r"\noindent{\small", r"\begin{tabular}{@{}p{0.30\textwidth}"
+                r"p{0.36\textwidth}p{0.17\textwidth}p{0.09\textwidth}@{}}", r"\toprule",
+                r"Result & Claim & Conditions & Source \\", r"\midrule"]
+        for r in group:
+            card, claim = r["card"], r["claim"]
+            cell = _statement_cell(card, claim, True)
+            if len(cell) > LONG and cell.startswith("$"):
+                displays.append(cell.strip("$"))
+                cell = f"see ({len(displays)})"
+            conds = [f"${tex(a)}$" for a in card.assumptions] + [f"${tex(c)}$" for c in getattr(claim, "conditions", ())]
+            cited[card.source.key] = card.source
+            out.append(rf"{_tex_escape(card.title)} \newline {{\footnotesize{_tex_id(card.id)}}} & "
+                       rf"{cell} & {', '.join(conds) or '--'} & \cite{{{card.source.key}}} \\")
+        out += [r"\bottomrule", r"\end{tabular}}", "", rf"{{\footnotesize Verified by: {VERIFIED_BY[kind]}.}}"]
+        # each long formula on its own line, scaled down only when it is wider than the text
+        out += [rf"\par\noindent({i})\ \resizebox{{\ifdim\width>0.93\linewidth 0.93\linewidth\else\width\fi}}{{!}}"
+                rf"{{$\displaystyle {d}$}}" for i, d in enumerate(displays, 1)]
+        out.append("")
+    body = "\n".join(out) + "\n"
+    if not standalone:
+        return body
+    from theory._bibliography import TITLES
+    items = []
+    for key, src in sorted(cited.items()):
+        title = TITLES.get(src.reference.split("v")[0], src.title)
+        items.append(rf"\bibitem{{{key}}} {_tex_escape(src.authors)}. "
+                     + (rf"\emph{{{_tex_escape(title)}}}. " if title else "") + _tex_escape(
+                         f"arXiv:{src.reference}" if key.startswith("arXiv") else src.reference) + ".")
+    return "\n".join([r"\documentclass[10pt]{article}", r"\usepackage[margin=1in]{geometry}", r"\usepackage{booktabs}",
+                      r"\usepackage{amsmath,amssymb,graphicx}", r"\begin{document}", body,
+                      r"\begin{thebibliography}{99}", *items, r"\end{thebibliography}", r"\end{document}", ""])
+
+
+def table_csv(cards) -> str:
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["card", "claim", "kind", "statement", "latex", "conditions", "value", "at", "source", "cite"])
     for r in table_rows(cards):
         card, claim = r["card"], r["claim"]
-        assume = ", ".join(f"${sp.latex(a)}$" for a in card.assumptions) or "--"
-        at = _point_text(card, True)
-        lines.append(rf"\texttt{{{_tex_escape(card.id)}}} & {_statement_cell(card, claim, True)} & "
-                     rf"{assume} & {r['value'] or '--'} & {'$' + at + '$' if at else '--'} & "
-                     rf"{_tex_escape(str(card.source))} \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
+        w.writerow([card.id, claim.name, claim.kind, claim_statement(card, claim), claim_statement(card, claim, True),
+                    "; ".join(map(str, card.assumptions)), r["value"], _point_text(card, False), str(card.source),
+                    card.source.key])
+    return buf.getvalue()
+
+
+def table_json(cards) -> list[dict]:
+    return [{"card": r["card"].id, "claim": r["claim"].name, "kind": r["claim"].kind,
+             "statement": claim_statement(r["card"], r["claim"]), "latex": claim_statement(r["card"], r["claim"], True),
+             "conditions": [str(a) for a in r["card"].assumptions], "value": r["value"] or None,
+             "source": str(r["card"].source), "cite": r["card"].source.key} for r in table_rows(cards)]
 
 
 # -- side by side: a card and its declared counterpart (e.g. first-order vs zeroth-order) ---------
@@ -359,10 +493,10 @@ def table_values(cards, points, fmt: str = "markdown") -> str:
     if fmt == "latex":
         lines = [r"% generated by `optverify table --values`; needs \usepackage{booktabs}",
                  r"\begin{tabular}{ll" + "r" * len(cols) + "}", r"\toprule",
-                 "Construction & At & " + " & ".join(f"${sp.latex(sp.Symbol(c))}$" for c in cols) + r" \\",
+                 "Construction & At & " + " & ".join(f"${tex(sp.Symbol(c))}$" for c in cols) + r" \\",
                  r"\midrule"]
         for r in rows:
-            at = ", ".join(f"${sp.latex(sp.Symbol(k))}={v:g}$" for k, v in r["at"].items()
+            at = ", ".join(f"${tex(sp.Symbol(k))}={v:g}$" for k, v in r["at"].items()
                            if not isinstance(v, list))
             lines.append(rf"\texttt{{{_tex_escape(r['card'].id)}}} & {at or '--'} & "
                          + " & ".join(_cell(r["values"].get(c)) for c in cols) + r" \\")

@@ -28,6 +28,21 @@ class Source:
     reference: str
     where: str = ""
     authors: str = ""
+    title: str = ""   # the paper's title, for BibTeX (``optverify cite``)
+
+    @property
+    def key(self) -> str:
+        """The citation key tables \\cite{} and ``optverify cite`` share."""
+        if _is_arxiv(self.reference):
+            return "arXiv" + self.reference.split("v")[0]
+        return re.sub(r"[^A-Za-z0-9]+", "", self.reference.title())[:40] or "unknown"
+
+    @property
+    def year(self) -> str:
+        if _is_arxiv(self.reference):
+            return "20" + self.reference[:2]
+        m = re.search(r"(1[89]\d\d|20\d\d)", self.reference + " " + self.authors)
+        return m.group(1) if m else ""
 
     def __str__(self) -> str:
         parts = [self.authors, f"arXiv:{self.reference}" if _is_arxiv(self.reference) else self.reference,
