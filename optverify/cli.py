@@ -520,7 +520,7 @@ def cmd_simulate(args) -> int:
         bar.close()
     if args.plot:
         from optverify.plots import plot_simulation
-        plot_simulation(result, args.plot)
+        plot_simulation(result, args.plot, trajectories=args.trajectories)
     if args.json:
         _json(result.to_json(trajectories=args.trajectories))
     elif hasattr(result, "lines"):
@@ -887,7 +887,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=_positive_int)
     s.add_argument("--factors", type=_factor_list, help="comma-separated multiples of the prediction")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--trajectories", action="store_true", help="include state norms per step in --json")
+    s.add_argument("--trajectories", action="store_true", help="state norms per step: in --json, and as a second panel of --plot")
     s.add_argument("--noncommuting", action="store_true",
                    help="preconditioned ZO cards: a dense H that does not commute with P (outside the claim)")
     s.add_argument("--plot", metavar="FILE", help="write a PNG/PDF of state norm vs step")

@@ -14,20 +14,69 @@ def _save(fig, path, plt) -> Path:
     return path
 
 
-def plot_simulation(result, path: str | Path) -> Path:
-    """State norm vs step for every grid point (mean over seeds of log-norms), log scale."""
+CLIP = 1e12  # final/initial state norms are drawn within [1/CLIP, CLIP]; a diverged run sits on the top edge
+
+
+def plot_simulation(result, path: str | Path, trajectories: bool = False) -> Path:
+    """A threshold simulation as papers draw it: final state norm (relative to the start) against
+    eta/eta*, one light point per seed (converged o, diverged ^ on the clipped top edge), the median
+    per grid point, and eta* as a vertical line; ``trajectories`` adds state norm vs step."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     if hasattr(result, "panels"):
         return plot_panels(result, path)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
     cmap = plt.get_cmap("coolwarm")
     if result.points and hasattr(result.points[0], "exact"):
+        fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
         return _plot_mean_square(result, path, fig, ax, cmap, plt)
     if result.points and hasattr(result.points[0], "sharpness"):
+        fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
         return _plot_network(result, path, fig, ax, plt)
+    with plt.rc_context({"font.size": 8, "axes.titlesize": 8, "legend.fontsize": 7}):
+        if trajectories:
+            fig, (ax, ax2) = plt.subplots(1, 2, figsize=(6.8, 2.6), constrained_layout=True)
+        else:
+            fig, ax = plt.subplots(figsize=(3.4, 2.6), constrained_layout=True)
+        _plot_threshold_sweep(result, ax)
+        if trajectories:
+            _plot_trajectories(result, ax2, cmap)
+        return _save(fig, path, plt)
+
+
+def _plot_threshold_sweep(result, ax) -> None:
+    start = result.norms[0]  # (points, seeds)
+    marks = {"converged": ("o", "tab:blue"), "diverged": ("^", "tab:red"), "inconclusive": ("s", "0.5")}
+    seen = set()
+    medians = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i, p in enumerate(result.points):
+            rel = np.asarray(p.final_norms) / np.maximum(start[i], 1e-300)
+            rel = np.where(np.isfinite(rel), rel, CLIP)
+            rel = np.clip(rel, 1 / CLIP, CLIP)
+            rel = np.where(np.asarray(p.outcomes) == "diverged", CLIP, rel)
+            medians.append(float(np.median(rel)))
+            jitter = p.factor * (1 + 0.012 * (np.arange(len(rel)) - (len(rel) - 1) / 2) / max(len(rel), 1))
+            for outcome in set(p.outcomes):
+                sel = np.asarray(p.outcomes) == outcome
+                m, c = marks[outcome]
+                ax.scatter(jitter[sel], rel[sel], marker=m, s=14, color=c, alpha=0.55, lw=0,
+                           label=outcome if outcome not in seen else None)
+                seen.add(outcome)
+    ax.plot([p.factor for p in result.points], medians, color="0.25", lw=0.8, zorder=0)
+    ax.axvline(1.0, color="k", ls="--", lw=0.8, label=rf"$\{result.param}^\ast$ = {result.predicted:.4g}"
+               if result.param in ("eta", "gamma", "alpha", "rho") else f"{result.param}* = {result.predicted:.4g}")
+    ax.set_yscale("log")
+    ax.set_ylim(1 / CLIP / 3, CLIP * 3)
+    ax.set_xlabel(f"{result.param} / {result.param}*")
+    ax.set_ylabel("final / initial state norm")
+    ax.set_title("\n".join(textwrap.wrap(f"{result.id} ({result.steps} steps, {result.seeds} seeds, {result.device})",
+                                         44)))
+    ax.legend(loc="upper left", frameon=False)
+
+
+def _plot_trajectories(result, ax, cmap) -> None:
     factors = [p.factor for p in result.points]
     lo, hi = min(factors), max(factors)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -39,14 +88,13 @@ def plot_simulation(result, path: str | Path) -> Path:
             # geometric mean over the seeds still running; a step where every seed has diverged is not drawn
             curve = np.where(count > 0, 10 ** (logs.sum(axis=1) / np.maximum(count, 1)), np.nan)
             shade = 0.5 if hi == lo else (p.factor - lo) / (hi - lo)
-            ax.plot(np.arange(len(curve)), curve, color=cmap(shade), lw=1.4,
-                    label=f"{p.factor:g}x ({result.param}={p.value:.3g}): {p.outcome}")
+            curve = np.clip(curve, 1 / CLIP, CLIP)
+            ax.plot(np.arange(len(curve)), curve, color=cmap(shade), lw=1.2,
+                    label=f"{p.factor:g}x: {p.outcome}")
     ax.set_yscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel("state norm (geometric mean over seeds)")
-    ax.set_title(f"{result.id}\npredicted {result.param}* = {result.predicted:.6g} ({result.device})", fontsize=9)
-    ax.legend(fontsize=7, loc="best")
-    return _save(fig, path, plt)
+    ax.set_ylabel("state norm (geometric mean)")
+    ax.legend(fontsize=6, loc="best", frameon=False)
 
 
 def _plot_mean_square(result, path, fig, ax, cmap, plt) -> Path:
@@ -58,14 +106,17 @@ def _plot_mean_square(result, path, fig, ax, cmap, plt) -> Path:
         t = np.arange(len(p.mc_mean))
         mc, se = np.asarray(p.mc_mean), np.asarray(p.mc_se)
         ax.plot(t, mc, color=cmap(shade), lw=1.5, label=f"{p.factor:g}x: Monte Carlo mean ({result.seeds} runs)")
-        lower = mc - 2 * se
-        ok = lower > 0  # heavy tails: where the band reaches 0 on a log axis it is not drawn
-        ax.fill_between(t, np.where(ok, lower, np.nan), np.where(ok, mc + 2 * se, np.nan), color=cmap(shade),
+        # +-2 standard errors of the mean, as a band in log space (mean x exp(+-2 se/mean), the delta
+        # method): always positive, so it survives the log axis where mean - 2 se would cross 0
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            spread = np.exp(np.clip(2 * se / mc, 0, 50))
+        ok = np.isfinite(spread) & (mc > 0)
+        ax.fill_between(t, np.where(ok, mc / spread, np.nan), np.where(ok, mc * spread, np.nan), color=cmap(shade),
                         alpha=0.2, lw=0)
         ax.plot(t, p.exact, color=cmap(shade), lw=1.2, ls="--", label=f"{p.factor:g}x: exact E||x_t||^2")
     ax.set_yscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel("E ||x_t||^2 (band: +- 2 standard errors)")
+    ax.set_ylabel("E ||x_t||^2 (band: +- 2 s.e., log scale)")
     ax.set_title(f"{result.id}\npredicted {result.param}* = {result.predicted:.6g} ({result.device})", fontsize=9)
     ax.legend(fontsize=7)
     return _save(fig, path, plt)

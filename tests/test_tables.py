@@ -89,3 +89,16 @@ def test_math_names_are_typeset_upright_and_with_max():
     assert tex(sp.Symbol("lambda_max")) == r"\lambda_{\max}"
     assert tex(sp.Symbol("Tr_H")) == r"\operatorname{Tr}_{H}"
     assert tex(sp.Symbol("V_rlhf")) == r"V_{\mathrm{rlhf}}"
+
+
+@pytest.mark.parametrize("suffix", ["png", "pdf", "svg"])
+def test_threshold_figure_as_papers_draw_it(tmp_path, suffix, capsys):
+    """Final / initial norm against eta/eta* with an eta* line, clipped log axis; vector formats too."""
+    from optverify.cli import main
+    out = tmp_path / f"hb.{suffix}"
+    assert main(["simulate", "gd.quadratic.critical_step", "--device", "cpu", "--steps", "400", "--plot", str(out),
+                 "--factors", "0.5,0.9,1.1,1.5"]) in (0, 1)
+    assert out.stat().st_size > 5000
+    if suffix == "svg":
+        text = out.read_text()
+        assert "final / initial state norm" in text and "eta / eta*" in text
