@@ -711,6 +711,50 @@ def _seed_list(text: str) -> list[int]:
     return seeds
 
 
+def cmd_report(args) -> int:
+    """A static HTML site: index.html and one page per card, checks run unless --no-check."""
+    from numerics._environment import environment
+    from optverify import _runner
+    from optverify.report import provenance, write_report
+    cards = _chosen(catalogue(extra=_extra_cards(args)), args.ids)
+    results: dict[str, dict] = {}
+    if not args.no_check:
+        workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+        opts = _runner.Options(examples=args.examples, seed=args.seed, budget=args.budget, simulate=not args.no_simulate,
+                               device=args.device, verbose=False, fresh=False, cards_dir=getattr(args, "cards", None),
+                               threads=max(1, (os.cpu_count() or 1) // max(1, min(workers, len(cards)))))
+        bar = _count_bar(args, len(cards))
+        stream = (_runner.run([c.id for c in cards], opts, workers) if len(cards) > 1 and workers > 1
+                  else ((i, _runner.check_card(c, opts)) for i, c in enumerate(cards)))
+        for _, r in stream:
+            results[r["id"]] = r["json"] | {"status": r["status"]}
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+    folder = Path(args.html)
+    figures = {}
+    if args.figures:
+        from gpu_validation import simulate
+        from optverify.plots import plot_simulation
+        for card in cards:
+            sim = card.simulation
+            if sim is None or sim.scenario or card.estimator is not None:
+                continue
+            name = card.id.replace(".", "_") + ".svg"
+            folder.mkdir(parents=True, exist_ok=True)
+            plot_simulation(simulate(card, device=args.device, seed=args.seed), folder / name)
+            figures[card.id] = name
+    device = None
+    if not args.no_check and not args.no_simulate:
+        from gpu_validation import pick_device
+        device = str(pick_device(args.device))
+    footer = provenance(environment(), None if args.no_check else args.seed, device)
+    written = write_report(folder, cards, results, footer, figures)
+    _emit(f"wrote {len(written)} pages to {folder} (open {folder / 'index.html'})")
+    return EXIT_OK
+
+
 def cmd_new(args) -> int:
     from optverify.templates import write_skeleton
     path = write_skeleton(args.id, Path(args.dir), force=args.force)
@@ -729,16 +773,6 @@ def _bar(args, what):
         return None
     return tqdm(total=args.steps or 0, desc=what, unit="step", leave=False) if args.steps else \
         tqdm(desc=what, unit="step", leave=False)
-
-
-def _progress(items, what, args):
-    if getattr(args, "json", False) or not sys.stderr.isatty() or len(items) < 2:
-        return items
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return items
-    return tqdm(items, desc=what, unit="card", leave=False)
 
 
 def _positive_int(text: str) -> int:
@@ -922,6 +956,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=_positive_int, help="override the card's simulation steps")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_sweep)
+
+    s = with_cards(sub.add_parser("report", help="a browsable static HTML report: index.html and one page per card"))
+    s.add_argument("ids", nargs="*", metavar="ID_OR_GLOB")
+    s.add_argument("--html", required=True, metavar="DIR")
+    s.add_argument("--no-check", action="store_true", help="statements and derivations only (no verdicts)")
+    s.add_argument("--no-simulate", action="store_true")
+    s.add_argument("--figures", action="store_true", help="add the threshold figure to each quadratic card's page")
+    s.add_argument("--workers", type=_positive_int, metavar="N")
+    s.add_argument("--examples", type=_positive_int, default=200)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default="auto")
+    budget_option(s)
+    s.set_defaults(func=cmd_report)
 
     s = with_cards(sub.add_parser("cite", help="BibTeX for the sources of the chosen cards (keys = the tables' \\cite)"))
     s.add_argument("ids", nargs="*", metavar="ID_OR_GLOB")
