@@ -32,8 +32,9 @@ def plot_simulation(result, path: str | Path, trajectories: bool = False) -> Pat
         fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
         return _plot_mean_square(result, path, fig, ax, cmap, plt)
     if result.points and hasattr(result.points[0], "sharpness"):
-        fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
-        return _plot_network(result, path, fig, ax, plt)
+        with plt.rc_context({"font.size": 8, "axes.titlesize": 8, "legend.fontsize": 7}):
+            fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(6.8, 2.6), constrained_layout=True)
+            return _plot_network(result, path, fig, ax, plt, ax_loss)
     with plt.rc_context({"font.size": 8, "axes.titlesize": 8, "legend.fontsize": 7}):
         if trajectories:
             fig, (ax, ax2) = plt.subplots(1, 2, figsize=(6.8, 2.6), constrained_layout=True)
@@ -122,16 +123,27 @@ def _plot_mean_square(result, path, fig, ax, cmap, plt) -> Path:
     return _save(fig, path, plt)
 
 
-def _plot_network(result, path, fig, ax, plt) -> Path:
-    """Sharpness (or preconditioned sharpness) vs step, with the predicted level dashed (Cohen et al. style)."""
+def _plot_network(result, path, fig, ax, plt, ax_loss=None) -> Path:
+    """Sharpness (or preconditioned sharpness) vs step with the predicted level dashed, and the
+    training loss on a second panel (Cohen et al. 2021, Fig. 1)."""
     colors = plt.get_cmap("tab10")
     for i, p in enumerate(result.points):
-        ax.plot(p.steps, p.sharpness, color=colors(i), lw=1.6, label=f"{p.param} = {p.value:g} ({p.outcome})")
-        ax.axhline(p.predicted, color=colors(i), ls="--", lw=1.0)
+        ax.plot(p.steps, p.sharpness, color=colors(i), lw=1.2, label=f"{p.param} = {p.value:g} ({p.outcome})")
+        ax.axhline(p.predicted, color=colors(i), ls="--", lw=0.8)
+        if ax_loss is not None:
+            loss = np.asarray(p.loss, dtype=float)
+            ax_loss.plot(p.steps, np.where(np.isfinite(loss) & (loss > 0), loss, np.nan), color=colors(i), lw=1.2,
+                         label=f"{p.param} = {p.value:g}")
     ax.set_xlabel("step")
     ax.set_ylabel("top eigenvalue" + (" of P^-1 H" if "adam" in result.algorithm else " of the Hessian"))
-    ax.set_title(f"{result.id}\ndashed: predicted level ({result.device})", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_title("\n".join(textwrap.wrap(f"{result.id}: sharpness; dashed: predicted level ({result.device})", 48)))
+    ax.legend(frameon=False)
+    if ax_loss is not None:
+        ax_loss.set_yscale("log")
+        ax_loss.set_xlabel("step")
+        ax_loss.set_ylabel("training loss")
+        ax_loss.set_title("training loss")
+        ax_loss.legend(frameon=False)
     return _save(fig, path, plt)
 
 
