@@ -26,6 +26,11 @@ class Options:
     threads: int = 0   # per worker; 0: leave as is
 
 
+def threads_per_worker(workers: int, units: int) -> int:
+    """Each worker's share of the cores (BLAS and torch threads), for ``units`` pieces of work."""
+    return max(1, (os.cpu_count() or 1) // max(1, min(workers, units)))
+
+
 def _limit_threads(threads: int) -> None:
     if threads <= 0:
         return

@@ -240,7 +240,7 @@ def cmd_check(args) -> int:
     opts = _runner.Options(examples=args.examples, seed=args.seed, budget=args.budget, simulate=not args.no_simulate,
                            device=args.device, verbose=args.verbose, fresh=args.fresh,
                            cards_dir=getattr(args, "cards", None),
-                           threads=max(1, (os.cpu_count() or 1) // max(1, min(workers, len(cards)))))
+                           threads=_runner.threads_per_worker(workers, len(cards)))
     started = time.perf_counter()
     modified = bool(args.claim or args.at)  # cards changed here run in this process (a worker loads by id)
     if modified or (args.executor == "process" and (workers <= 1 or len(cards) <= 1)):
@@ -672,7 +672,7 @@ def cmd_sweep(args) -> int:
     store = Store(Path(args.out), card.id, args.resume)
     todo = [(p, s) for p, s in todo_all if unit_key(p, s) not in store.done]
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    threads = max(1, (os.cpu_count() or 1) // max(1, min(workers, len(todo) or 1)))
+    threads = _runner.threads_per_worker(workers, len(todo) or 1)
     calls = [(i, card.id, getattr(args, "cards", None), p, s, args.device, args.steps, threads)
              for i, (p, s) in enumerate(todo)]
     bar = _count_bar(args, len(todo))
@@ -722,7 +722,7 @@ def cmd_report(args) -> int:
         workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
         opts = _runner.Options(examples=args.examples, seed=args.seed, budget=args.budget, simulate=not args.no_simulate,
                                device=args.device, verbose=False, fresh=False, cards_dir=getattr(args, "cards", None),
-                               threads=max(1, (os.cpu_count() or 1) // max(1, min(workers, len(cards)))))
+                               threads=_runner.threads_per_worker(workers, len(cards)))
         bar = _count_bar(args, len(cards))
         stream = (_runner.run([c.id for c in cards], opts, workers) if len(cards) > 1 and workers > 1
                   else ((i, _runner.check_card(c, opts)) for i, c in enumerate(cards)))

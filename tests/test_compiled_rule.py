@@ -169,10 +169,9 @@ def test_unseen_methods_compile_and_match_a_hand_written_loop():
 def test_extrapolated_gd_threshold_simulated():
     """x - eta grad(x + gamma (x - x_prev)): per mode the threshold is 2/(lambda (1 + 2 gamma)) for
     gamma >= 0; the simulation of the typed rule agrees, and GD's 2/lambda is refuted by it."""
-    extrap = _card("extrap.quadratic.critical_step", (eta, sp.Symbol("gamma", nonnegative=True), lam), (x, x_prev),
-                   (x - eta * grad(x + sp.Symbol("gamma", nonnegative=True) * (x - x_prev)), x),
-                   2 / (lam * (1 + 2 * sp.Symbol("gamma", nonnegative=True))),
-                   {sp.Symbol("gamma", nonnegative=True): 0.3}, assumptions=(sp.Symbol("gamma", nonnegative=True) < 1,))
+    g = sp.Symbol("gamma", nonnegative=True)
+    extrap = _card("extrap.quadratic.critical_step", (eta, g, lam), (x, x_prev), (x - eta * grad(x + g * (x - x_prev)), x),
+                   2 / (lam * (1 + 2 * g)), {g: 0.3}, assumptions=(g < 1,))
     assert simulate(extrap, device="cpu").agrees
     from numerics import with_claim
     assert not simulate(with_claim(extrap, "eta_crit", 2 / lam), device="cpu").agrees
