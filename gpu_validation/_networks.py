@@ -35,12 +35,14 @@ def digits(n: int = 500, loss_kind: str = "mse", device="cpu") -> Task:
     return Task(xt, yt, loss_kind)
 
 
-def mlp(widths: tuple[int, ...], seed: int, activation: str = "tanh", device="cpu") -> tuple[dict, Callable]:
-    """Parameters (LeCun-normal init, zero biases) and ``forward(params, x)``."""
+def mlp(widths: tuple[int, ...], seed: int, activation: str = "tanh", device="cpu",
+        init_scale: float = 1.0) -> tuple[dict, Callable]:
+    """Parameters (LeCun-normal init times ``init_scale``: std init_scale/sqrt(fan-in); zero biases)
+    and ``forward(params, x)``. A scale below 1 starts training at a lower sharpness."""
     g = torch.Generator().manual_seed(seed)
     params = {}
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
-        params[f"W{i}"] = (torch.randn(a, b, generator=g, dtype=torch.float64) / a**0.5).to(device)
+        params[f"W{i}"] = (init_scale * torch.randn(a, b, generator=g, dtype=torch.float64) / a**0.5).to(device)
         params[f"b{i}"] = torch.zeros(b, dtype=torch.float64, device=device)
     act = {"tanh": torch.tanh, "elu": torch.nn.functional.elu}[activation]
     layers = len(widths) - 1

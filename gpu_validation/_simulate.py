@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from gpu_validation._device import pick_device
+from gpu_validation._device import pick_device, single_thread
 from numerics import claim_value, validate_point
 from theory import Card, Identity, InputError, Observed, Threshold
 
@@ -517,7 +517,8 @@ def simulate_network(card: Card, *, at=None, device="auto", seed=0, steps=None, 
     steps = int(steps or sim.steps)
     every = int(sim.options.get("every", max(1, steps // 30)))
     task = digits(int(sim.options.get("n", 500)), "mse", device=dev)
-    params, forward = mlp((64, int(sim.options.get("width", 32)), 10), seed=seed, device=dev)
+    params, forward = mlp((64, int(sim.options.get("width", 32)), 10), seed=seed, device=dev,
+                          init_scale=float(sim.options.get("init_scale", 1.0)))
     claims = [c for c in card.claims if isinstance(c, Observed)]
     points, verdicts = [], []
     for claim in claims:
@@ -529,18 +530,22 @@ def simulate_network(card: Card, *, at=None, device="auto", seed=0, steps=None, 
         for v in values:
             point, _ = validate_point(card, {**bindings, param.name: v}, claims=[claim])
             predicted = claim_value(card, claim, point)
-            if sim.algorithm == "gd_mlp":
-                tr = run_gd(task, forward, params, v, steps, every, progress)
-            elif sim.algorithm == "adam_mlp":
-                # the card's own bindings of Adam's hyper-parameters (by name); run_adam's defaults otherwise
-                hyper = {s.name: float(x) for s, x in point.items() if s.name in ("beta1", "beta2", "eps")}
-                tr = run_adam(task, forward, params, v, steps, every, progress=progress, **hyper)
-            else:
-                raise InputError(f"card {card.id}: unknown network scenario {sim.algorithm!r}")
+            # one intra-op thread on the CPU: the reductions, hence the trajectory, do not depend on the core count
+            with single_thread(dev.type == "cpu"):
+                if sim.algorithm == "gd_mlp":
+                    tr = run_gd(task, forward, params, v, steps, every, progress)
+                elif sim.algorithm == "adam_mlp":
+                    # the card's own bindings of Adam's hyper-parameters (by name); run_adam's defaults otherwise
+                    hyper = {s.name: float(x) for s, x in point.items() if s.name in ("beta1", "beta2", "eps")}
+                    tr = run_adam(task, forward, params, v, steps, every, progress=progress, **hyper)
+                else:
+                    raise InputError(f"card {card.id}: unknown network scenario {sim.algorithm!r}")
             if len(tr.steps) < 5 or tr.steps[-1] < steps - every:
                 ok, detail, outcome = False, "the run diverged before the end", "diverged"
             else:
                 ok, detail = observer(tr.steps, tr.sharpness, predicted, claim.rtol or 0.1)
+                start = tr.sharpness[0]
+                detail += f"; starts at {start:.4g} ({'below' if start < predicted else 'above'} the predicted level)"
                 outcome = "agrees" if ok else "disagrees"
             oks.append(ok)
             rows.append(f"{param.name}={v:g}: {detail}")

@@ -7,9 +7,43 @@ from pathlib import Path
 import numpy as np
 
 
-def _save(fig, path, plt) -> Path:
+FOOTER_PT = 4.5  # the provenance footer's font size (points)
+
+
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "nu", "rho", "sigma", "tau"}
+
+
+def _math(name: str) -> str:
+    """A parameter name as matplotlib mathtext (eta -> $\\eta$, beta1 -> $\\beta_1$)."""
+    head = name.rstrip("0123456789")
+    if head not in GREEK:
+        return name
+    tail = name[len(head):]
+    return f"$\\{head}" + (f"_{{{tail}}}" if tail else "") + "$"
+
+
+def footer_text(result=None) -> str:
+    """The provenance line of a figure: version, git commit, date, seed, device, package versions."""
+    from numerics._environment import environment
+    from optverify._provenance import provenance
+    env = dict(getattr(result, "versions", None) or environment())
+    return provenance(env, getattr(result, "seed", None), getattr(result, "device", None), blas=False)
+
+
+def _save(fig, path, plt, result=None) -> Path:
+    """Write the figure with its provenance footer (visible, in small grey type under the axes, and
+    in the file's metadata)."""
     path = Path(path)
-    fig.savefig(path, dpi=130)
+    text = footer_text(result)
+    width_pt = fig.get_figwidth() * 72
+    lines = textwrap.wrap(text, max(40, int(width_pt / (0.52 * FOOTER_PT))))
+    height = (len(lines) * 1.25 + 0.6) * FOOTER_PT / (fig.get_figheight() * 72)
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        engine.set(rect=(0, height, 1, 1 - height))
+    fig.text(0.005, 0.004, "\n".join(lines), fontsize=FOOTER_PT, color="0.45", ha="left", va="bottom")
+    key = {".pdf": "Subject", ".svg": "Description", ".png": "Description"}.get(path.suffix.lower())
+    fig.savefig(path, dpi=130, metadata={key: text} if key else None)
     plt.close(fig)
     return path
 
@@ -43,7 +77,7 @@ def plot_simulation(result, path: str | Path, trajectories: bool = False) -> Pat
         _plot_threshold_sweep(result, ax)
         if trajectories:
             _plot_trajectories(result, ax2, cmap)
-        return _save(fig, path, plt)
+        return _save(fig, path, plt, result)
 
 
 def _plot_threshold_sweep(result, ax) -> None:
@@ -120,7 +154,7 @@ def _plot_mean_square(result, path, fig, ax, cmap, plt) -> Path:
     ax.set_ylabel("E ||x_t||^2 (band: +- 2 s.e., log scale)")
     ax.set_title(f"{result.id}\npredicted {result.param}* = {result.predicted:.6g} ({result.device})", fontsize=9)
     ax.legend(fontsize=7)
-    return _save(fig, path, plt)
+    return _save(fig, path, plt, result)
 
 
 def _plot_network(result, path, fig, ax, plt, ax_loss=None) -> Path:
@@ -128,12 +162,12 @@ def _plot_network(result, path, fig, ax, plt, ax_loss=None) -> Path:
     training loss on a second panel (Cohen et al. 2021, Fig. 1)."""
     colors = plt.get_cmap("tab10")
     for i, p in enumerate(result.points):
-        ax.plot(p.steps, p.sharpness, color=colors(i), lw=1.2, label=f"{p.param} = {p.value:g} ({p.outcome})")
+        ax.plot(p.steps, p.sharpness, color=colors(i), lw=1.2, label=f"{_math(p.param)} = {p.value:g} ({p.outcome})")
         ax.axhline(p.predicted, color=colors(i), ls="--", lw=0.8)
         if ax_loss is not None:
             loss = np.asarray(p.loss, dtype=float)
             ax_loss.plot(p.steps, np.where(np.isfinite(loss) & (loss > 0), loss, np.nan), color=colors(i), lw=1.2,
-                         label=f"{p.param} = {p.value:g}")
+                         label=f"{_math(p.param)} = {p.value:g}")
     ax.set_xlabel("step")
     ax.set_ylabel("top eigenvalue" + (" of P^-1 H" if "adam" in result.algorithm else " of the Hessian"))
     ax.set_title("\n".join(textwrap.wrap(f"{result.id}: sharpness; dashed: predicted level ({result.device})", 48)))
@@ -144,7 +178,7 @@ def _plot_network(result, path, fig, ax, plt, ax_loss=None) -> Path:
         ax_loss.set_ylabel("training loss")
         ax_loss.set_title("training loss")
         ax_loss.legend(frameon=False)
-    return _save(fig, path, plt)
+    return _save(fig, path, plt, result)
 
 
 def plot_sweep(series: dict, path: str | Path) -> Path:
@@ -206,4 +240,4 @@ def plot_panels(result, path: str | Path) -> Path:
         ax.legend(fontsize=7, loc="best")
     verdict = "agrees" if result.agrees else "DISAGREES"
     fig.suptitle(f"{result.id} ({result.device}): {verdict}", fontsize=10)
-    return _save(fig, path, plt)
+    return _save(fig, path, plt, result)
