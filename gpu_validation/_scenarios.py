@@ -76,11 +76,12 @@ Scenario = Callable[..., ScenarioResult]
 
 
 def scenarios() -> dict[str, Scenario]:
-    from gpu_validation import (_implicit_bias_sim, _logcosh_sim, _minimalist_sim, _noisy_quadratic_sim,
-                                _preference_sim, _softmax_sim, _zo_network_sim)
+    from gpu_validation import (_implicit_bias_sim, _linear_transformer_sim, _logcosh_sim, _minimalist_sim,
+                                _noisy_quadratic_sim, _preference_sim, _sgd_interpolation_sim, _softmax_sim,
+                                _zo_network_sim)
     out: dict[str, Scenario] = {}
-    for topic in (_implicit_bias_sim, _logcosh_sim, _minimalist_sim, _noisy_quadratic_sim, _preference_sim,
-                  _softmax_sim, _zo_network_sim):
+    for topic in (_implicit_bias_sim, _linear_transformer_sim, _logcosh_sim, _minimalist_sim, _noisy_quadratic_sim,
+                  _preference_sim, _sgd_interpolation_sim, _softmax_sim, _zo_network_sim):
         for name, fn in topic.SCENARIOS.items():
             if name in out:
                 raise RuntimeError(f"scenario {name!r} is registered twice")

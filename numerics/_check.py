@@ -34,7 +34,7 @@ from numerics._strategies import points as point_strategy
 from numerics._models import agree, card_data, model_of, quantities, relation_holds, scalar
 from theory import (Bound, Card, DerivationError, Identity, InputError, MeanSquareThreshold, Observed, Relation,
                     Threshold)
-from theory._assume import sample_points
+from theory._assume import INTEGER_MAX, sample_points, sampling_range
 from theory._budget import GaveUp, limit, stage
 from theory._card import Claim
 from theory.derive import Derived, derive_claim
@@ -95,12 +95,74 @@ def _settings(examples: int) -> settings:
                     suppress_health_check=list(HealthCheck))
 
 
-def _search(strategy, fails: Callable[[dict], bool], examples: int, seed: int) -> dict | None:
-    """The shrunk smallest point where ``fails`` holds, or None if none is found."""
+MIN_VALID_FRACTION = 0.5  # a hypothesis check that evaluated fewer valid examples than this share of those asked
+                          # for (its filter rejected the rest) is inconclusive, not a pass
+
+
+@dataclass(frozen=True)
+class Search:
+    """A hypothesis search's outcome: the shrunk counterexample (None if none was found), how many
+    valid examples (past the strategy's filter) were evaluated before it, and whether the filter
+    admitted none at all (hypothesis' Unsatisfiable)."""
+    found: object | None
+    valid: int
+    asked: int
+    unsatisfiable: bool = False
+    space: float = math.inf   # how many distinct examples the strategy has (finite: no free float parameter)
+
+    @property
+    def minimum(self) -> int:
+        return max(1, min(math.ceil(MIN_VALID_FRACTION * self.asked), self.space))
+
+
+def _space(card: Card, syms: Sequence[sp.Symbol], relations: Sequence[sp.Basic]) -> float:
+    """The number of distinct points of ``point_strategy(card, syms, relations)`` before its filter:
+    1 with no parameter, the product of the integer ranges, infinite with any real parameter."""
+    n = 1
+    for s in syms:
+        if not s.is_integer:
+            return math.inf
+        lo, hi, _ = sampling_range(s, relations, card.sample)
+        n *= max(1, min(INTEGER_MAX, math.floor(hi))) - max(1, math.ceil(lo)) + 1
+    return n
+
+
+def _search(strategy, fails: Callable[[dict], bool], examples: int, seed: int, space: float = math.inf) -> Search:
+    """The shrunk smallest point where ``fails`` holds (``.found``, None if none is found), with the
+    number of valid examples evaluated (a strategy of ``space`` < ``examples`` distinct examples is
+    exhausted by fewer). An unsatisfiable strategy is reported, never a pass."""
+    valid, failed = [0], [False]
+
+    def counted(v) -> bool:
+        bad = bool(fails(v))
+        if not failed[0]:
+            valid[0] += 1   # shrinking (after the first failure) re-evaluates; those are not counted
+        failed[0] = failed[0] or bad
+        return bad
+
     try:
-        return find(strategy, fails, settings=_settings(examples), random=random.Random(seed))
-    except (NoSuchExample, Unsatisfiable):
-        return None
+        return Search(find(strategy, counted, settings=_settings(examples), random=random.Random(seed)),
+                      valid[0], examples, space=space)
+    except NoSuchExample:
+        return Search(None, valid[0], examples, space=space)
+    except Unsatisfiable:
+        return Search(None, valid[0], examples, unsatisfiable=True, space=space)
+
+
+def _no_counterexample(name: str, route: str, search: Search, claim: str, detail: str,
+                       unit: str = "hypothesis points") -> CheckResult:
+    """The result of a search that found no counterexample: a pass only with at least
+    ``search.minimum`` valid examples; ``detail`` is completed with the count."""
+    n = search.valid
+    if search.unsatisfiable or n == 0:
+        return CheckResult(name, False, f"inconclusive: no valid example satisfies the assumptions "
+                           f"(hypothesis found none of {search.asked} asked for); not a pass", claim,
+                           route=route, examples=n, inconclusive=True)
+    if n < search.minimum:
+        return CheckResult(name, False, f"inconclusive: only {n} valid {unit} of {search.asked} asked for "
+                           f"(minimum {search.minimum}; the assumptions reject the rest); not a pass", claim,
+                           route=route, examples=n, inconclusive=True)
+    return CheckResult(name, True, f"{detail} at {n} {unit}", claim, route=route, examples=n)
 
 
 def _close(a: float, b: float, rtol: float) -> bool:
@@ -113,7 +175,7 @@ def _symbolic(claim: Claim, derived: Derived) -> CheckResult:
     ok = diff == 0
     detail = (f"derived {derived.value} == claimed {claim.value}" if ok
               else f"derived {sp.factor(derived.value)} != claimed {claim.value} (difference {sp.factor(diff)})")
-    return CheckResult("symbolic", ok, f"[{derived.engine}] {detail}", claim.name)
+    return CheckResult("symbolic", ok, f"[{derived.engine}] {detail}", claim.name, route="symbolic")
 
 
 def _args_of(card: Card, *exprs: sp.Basic, exclude: Sequence[sp.Symbol] = ()) -> list[sp.Symbol]:
@@ -143,15 +205,15 @@ def _random_points(card: Card, claim: Claim, derived: Derived, count: int, seed:
     syms = _args_of(card, claim.value, derived.value)
     relations = [r for r in card.assumptions_for(claim) if r.free_symbols <= set(syms)]
     pts = sample_points(syms, relations, count=count, seed=seed, override=card.sample)
-    for p in pts:
+    for i, p in enumerate(pts):
         pf = {s: float(v) for s, v in p.items()}
         ok, a, b = _agree(card, claim, pf, derived.value)
         if not ok:
             return CheckResult("random_points", False, f"claimed {a:.12g} vs derived {b:.12g} at {_fmt(pf)}",
-                               claim.name, {"at": _named(pf), "claimed": a, "derived": b})
+                               claim.name, {"at": _named(pf), "claimed": a, "derived": b}, examples=i + 1)
     return CheckResult("random_points", True, f"derived == claimed to {RTOL_POINTS:g} (50 digits where float64 "
-                       f"rounding dominates) at {count} seeded points",
-                       claim.name)
+                       f"rounding dominates) at {len(pts)} seeded points",
+                       claim.name, examples=len(pts))
 
 
 # -- threshold checks -------------------------------------------------------------------------
@@ -186,30 +248,39 @@ def _threshold_checks(card: Card, claim: Threshold, derived: Derived, examples: 
         return None
 
     with np.errstate(all="ignore"):
-        bad = _search(point_strategy(card, syms, relations), lambda p: why_fails(p) is not None, examples, seed)
+        search = _search(point_strategy(card, syms, relations), lambda p: why_fails(p) is not None, examples, seed,
+                         _space(card, syms, relations))
+    bad = search.found
     if bad is None:
-        out.append(CheckResult("spectral_crossing", True,
-                               f"rho < 1 at {lo_f}x, rho > 1 at {hi_f}x the claim, and brentq's root of rho - 1 "
-                               f"equals it to {RTOL_ROOT:g}, at {examples} hypothesis points", claim.name))
+        out.append(_no_counterexample("spectral_crossing", "hypothesis_spectral", search, claim.name,
+                                      f"rho < 1 at {lo_f}x, rho > 1 at {hi_f}x the claim, and brentq's root of "
+                                      f"rho - 1 equals it to {RTOL_ROOT:g},"))
+        if not out[-1].passed:
+            return out
     else:
         out.append(CheckResult("spectral_crossing", False, f"{why_fails(bad)} at {_fmt(bad)} (shrunk)", claim.name,
                                {"at": _named(bad), "claimed": claim_value(card, claim, bad),
                                 "derived": claim_value(card, claim, bad, expr=derived.value), "reason": why_fails(bad),
-                                "check": "spectral_crossing", "shrunk": True}))
+                                "check": "spectral_crossing", "shrunk": True}, examples=search.valid))
         return out
 
     pts = [{s: float(v) for s, v in p.items()}
            for p in sample_points(syms, relations, count=4 * count, seed=seed + 1, override=card.sample)]
     pts = [p for p in pts if claim_value(card, claim, p) > 0]  # where the claim is <= 0 the crossing check decided
     worst_mp = mpmath.mpf(0)
-    for p in pts[: max(2, count // 2)]:
+    pts = pts[: max(2, count // 2)]
+    if not pts:
+        out.append(CheckResult("mpmath_root", None, "not applicable: the claim is <= 0 at every sampled point (the "
+                               "crossing check decided there)", claim.name, examples=0))
+        return out
+    for i, p in enumerate(pts):
         with mpmath.workdps(MP_DIGITS):
             v_mp = claim_value_mp(card, claim, p)
             try:
                 root = critical_by_findroot_mp(card, claim.param, p, v_mp * (1 + mpmath.mpf(10) ** -8))
             except (ValueError, ZeroDivisionError) as exc:
                 out.append(CheckResult("mpmath_root", False, f"50-digit root search failed at {_fmt(p)}: {exc}",
-                                       claim.name))
+                                       claim.name, examples=i + 1))
                 break
             rel = abs(root - v_mp) / abs(v_mp)
             worst_mp = max(worst_mp, rel)
@@ -217,12 +288,12 @@ def _threshold_checks(card: Card, claim: Threshold, derived: Derived, examples: 
             if rel > RTOL_MP or not _close(float(v_mp), f64, 1e-14):
                 out.append(CheckResult("mpmath_root", False,
                                        f"50-digit root {mpmath.nstr(root, 20)} vs claim {mpmath.nstr(v_mp, 20)} "
-                                       f"(float64 {f64!r}) at {_fmt(p)}", claim.name))
+                                       f"(float64 {f64!r}) at {_fmt(p)}", claim.name, examples=i + 1))
                 break
     else:
         out.append(CheckResult("mpmath_root", True,
                                f"50-digit root of rho - 1 = claim within {mpmath.nstr(worst_mp, 3)}; float64 agrees "
-                               f"with mpmath to 1e-14", claim.name))
+                               f"with mpmath to 1e-14 at {len(pts)} seeded points", claim.name, examples=len(pts)))
     return out
 
 
@@ -239,7 +310,7 @@ def _two_cycle_numeric(card: Card, claim: Identity, examples: int, seed: int, co
     pts = [{s: float(v) for s, v in p.items()}
            for p in sample_points(syms, relations, count=count, seed=seed + 2, override=card.sample)]
     worst, worst_mp = 0.0, mpmath.mpf(0)
-    for p in pts:
+    for i, p in enumerate(pts):
         args = [p[s] for s in syms]
         hi = 1.0
         while g_np(hi, *args) > 0 and hi < 1e300:
@@ -255,10 +326,11 @@ def _two_cycle_numeric(card: Card, claim: Identity, examples: int, seed: int, co
         if rel > RTOL_ROOT or worst_mp > RTOL_MP:
             return [CheckResult("second_iterate_fixed_point", False,
                                 f"fixed point of f(f(a)) = a is {a:.15g}, claimed {v:.15g} at {_fmt(p)}",
-                                claim.name, {"at": _named(p), "claimed": v, "fixed_point": a})]
+                                claim.name, {"at": _named(p), "claimed": v, "fixed_point": a}, examples=i + 1)]
     return [CheckResult("second_iterate_fixed_point", True,
                         f"positive fixed point of f(f(a)) = a equals the claim: float64 within {worst:.1e}, "
-                        f"50 digits within {mpmath.nstr(worst_mp, 3)} at {count} points", claim.name)]
+                        f"50 digits within {mpmath.nstr(worst_mp, 3)} at {len(pts)} points", claim.name,
+                        examples=len(pts))]
 
 
 def _identity_search(card: Card, claim: Identity, derived: Derived, examples: int, seed: int) -> CheckResult:
@@ -269,13 +341,14 @@ def _identity_search(card: Card, claim: Identity, derived: Derived, examples: in
         return not _agree(card, claim, p, derived.value)[0]
 
     with np.errstate(all="ignore"):
-        bad = _search(point_strategy(card, syms, relations), fails, examples, seed)
+        search = _search(point_strategy(card, syms, relations), fails, examples, seed, _space(card, syms, relations))
+    bad = search.found
     if bad is None:
-        return CheckResult("hypothesis_agreement", True, f"derived == claimed at {examples} hypothesis points", claim.name)
+        return _no_counterexample("hypothesis_agreement", "hypothesis_points", search, claim.name, "derived == claimed")
     a, b = claim_value(card, claim, bad), claim_value(card, claim, bad, expr=derived.value)
     return CheckResult("hypothesis_agreement", False, f"claimed {a:.12g} vs derived {b:.12g} at {_fmt(bad)} (shrunk)",
                        claim.name, {"at": _named(bad), "claimed": a, "derived": b, "check": "hypothesis_agreement",
-                                    "shrunk": True})
+                                    "shrunk": True}, examples=search.valid)
 
 
 
@@ -294,7 +367,7 @@ def _ms_symbolic(claim: MeanSquareThreshold, derived: Derived) -> list[CheckResu
         ok = diff == 0
         out.append(CheckResult(f"symbolic_{label}", ok,
                                f"[{derived.engine}] derived {label} {sp.factor(mine)} "
-                               f"{'==' if ok else '!='} claimed {theirs}", claim.name))
+                               f"{'==' if ok else '!='} claimed {theirs}", claim.name, route="symbolic"))
     return out
 
 
@@ -302,7 +375,8 @@ def _ms_random_points(card: Card, claim: MeanSquareThreshold, derived: Derived, 
     syms = _args_of(card, claim.gain, claim.mode_limit, derived.value, derived.details["mode_limit"])
     relations = [r for r in card.assumptions if r.free_symbols <= set(syms)]
     pairs = ((claim.gain, derived.value), (claim.mode_limit, derived.details["mode_limit"]))
-    for p in sample_points(syms, relations, count=count, seed=seed, override=card.sample):
+    pts = sample_points(syms, relations, count=count, seed=seed, override=card.sample)
+    for i, p in enumerate(pts):
         pf = {s: float(v) for s, v in p.items()}
         for mine, theirs in pairs:
             args = [s for s in syms if s in (mine.free_symbols | sp.S(theirs).free_symbols)]
@@ -310,9 +384,9 @@ def _ms_random_points(card: Card, claim: MeanSquareThreshold, derived: Derived, 
             b = float(compiled(theirs, args)(*[pf[s] for s in args]))
             if (math.isfinite(a) or math.isfinite(b)) and not _close(a, b, RTOL_POINTS):
                 return CheckResult("random_points", False, f"claimed {a:.12g} vs derived {b:.12g} at {_fmt(pf)}",
-                                   claim.name, {"at": _named(pf), "claimed": a, "derived": b})
+                                   claim.name, {"at": _named(pf), "claimed": a, "derived": b}, examples=i + 1)
     return CheckResult("random_points", True, f"gain and mode limit: derived == claimed to {RTOL_POINTS:g} at "
-                                              f"{count} seeded points", claim.name)
+                                              f"{len(pts)} seeded points", claim.name, examples=len(pts))
 
 
 def _ms_point_strategy(card: Card, claim: MeanSquareThreshold):
@@ -355,16 +429,17 @@ def _ms_operator_search(card: Card, claim: MeanSquareThreshold, examples: int, s
         return None
 
     with np.errstate(all="ignore"):
-        bad = _search(_ms_point_strategy(card, claim), lambda smp: why_fails(smp) is not None, examples, seed)
+        search = _search(_ms_point_strategy(card, claim), lambda smp: why_fails(smp) is not None, examples, seed)
+    bad = search.found
     if bad is None:
-        return CheckResult("exact_operator", True,
-                           f"Perron root of the exact second-moment operator (random eigenbasis, d <= 5) is < 1 at "
-                           f"0.99x and > 1 at 1.01x the claim, and its root equals the claim to {MS_RTOL:g} "
-                           f"relative, at {examples} hypothesis spectra", claim.name)
+        return _no_counterexample("exact_operator", "hypothesis_exact_operator", search, claim.name,
+                                  f"Perron root of the exact second-moment operator (random eigenbasis, d <= 5) is < 1 "
+                                  f"at 0.99x and > 1 at 1.01x the claim, and its root equals the claim to {MS_RTOL:g} "
+                                  f"relative,", unit="hypothesis spectra")
     spectrum, point, hseed = bad
     return CheckResult("exact_operator", False, f"{why_fails(bad)} for spectrum {spectrum}, {_fmt(point)} (shrunk)",
                        claim.name, {"at": {**_named(point), "spectrum": list(spectrum)}, "reason": why_fails(bad),
-                                    "check": "exact_operator", "shrunk": True})
+                                    "check": "exact_operator", "shrunk": True}, examples=search.valid)
 
 
 def _ms_mpmath(card: Card, claim: MeanSquareThreshold, count: int, seed: int) -> CheckResult:
@@ -375,7 +450,7 @@ def _ms_mpmath(card: Card, claim: MeanSquareThreshold, count: int, seed: int) ->
     pts = sample_points(others, relations, count=count, seed=seed + 3, override=card.sample) if others else [{}] * count
     worst, worst_res = 0.0, mpmath.mpf(0)
     from numerics._mean_square import secular_root_mp
-    for p in pts:
+    for i, p in enumerate(pts):
         pf = {s: float(v) for s, v in p.items()}
         spectrum = [10 ** rng.uniform(-3, 2) for _ in range(rng.randint(1, 12))]
         try:
@@ -383,14 +458,16 @@ def _ms_mpmath(card: Card, claim: MeanSquareThreshold, count: int, seed: int) ->
             root, residual = secular_root_mp(card, claim, with_spectral(card, pf, spectrum), spectrum, v)
         except (InputError, ValueError, ZeroDivisionError) as exc:  # the claimed equation has no root here
             return CheckResult("mpmath_root", False, f"the claimed secular equation cannot be solved at {_fmt(pf)}, "
-                               f"spectrum {spectrum}: {exc}", claim.name)
+                               f"spectrum {spectrum}: {exc}", claim.name, examples=i + 1)
         worst = max(worst, float(abs(root - v) / v))
         worst_res = max(worst_res, abs(residual))
         if worst > 1e-12 or worst_res > mpmath.mpf(10) ** -40:
             return CheckResult("mpmath_root", False, f"50-digit root {mpmath.nstr(root, 20)} vs float64 {v!r} "
-                               f"(residual {mpmath.nstr(residual, 3)}) at {_fmt(pf)}, spectrum {spectrum}", claim.name)
+                               f"(residual {mpmath.nstr(residual, 3)}) at {_fmt(pf)}, spectrum {spectrum}", claim.name,
+                               examples=i + 1)
     return CheckResult("mpmath_root", True, f"50-digit secular root agrees with float64 within {worst:.1e} "
-                       f"(residual <= {mpmath.nstr(worst_res, 3)}) on {count} random spectra", claim.name)
+                       f"(residual <= {mpmath.nstr(worst_res, 3)}) on {len(pts)} random spectra", claim.name,
+                       examples=len(pts))
 
 
 def _ms_checks(card: Card, claim: MeanSquareThreshold, derived: Derived, examples: int, seed: int,
@@ -411,16 +488,17 @@ def _equal_spectrum_numeric(card: Card, claim: Identity, examples: int, seed: in
                     exclude=(target.param,))
     relations = [x for x in card.assumptions if x.free_symbols <= set(syms)]
     worst = 0.0
-    for p in sample_points(syms, relations, count=count, seed=seed + 4, override=card.sample):
+    pts = sample_points(syms, relations, count=count, seed=seed + 4, override=card.sample)
+    for i, p in enumerate(pts):
         pf = {s: float(v) for s, v in p.items()}
         root = claim_value(card, target, pf, [pf[card.eigenvalue]] * int(pf[r]))
         v = claim_value(card, claim, pf)
         worst = max(worst, abs(root - v) / v)
         if worst > RTOL_ROOT:
             return [CheckResult("secular_root", False, f"numeric root {root:.15g} vs claimed {v:.15g} at {_fmt(pf)}",
-                                claim.name, {"at": _named(pf), "claimed": v, "root": root})]
+                                claim.name, {"at": _named(pf), "claimed": v, "root": root}, examples=i + 1)]
     return [CheckResult("secular_root", True, f"numeric secular root on equal spectra = claim within {worst:.1e} "
-                                              f"at {count} points", claim.name)]
+                                              f"at {len(pts)} points", claim.name, examples=len(pts))]
 
 
 def _nearest_zero_numeric(card: Card, claim: Identity, examples: int, seed: int, count: int) -> list[CheckResult]:
@@ -432,7 +510,8 @@ def _nearest_zero_numeric(card: Card, claim: Identity, examples: int, seed: int,
     z_mp = compiled(Z, (tau, *syms), "mpmath")
     dz_mp = compiled(sp.diff(Z, tau), (tau, *syms), "mpmath")
     worst = mpmath.mpf(0)
-    for p in sample_points(syms, relations, count=count, seed=seed + 5, override=card.sample):
+    pts = sample_points(syms, relations, count=count, seed=seed + 5, override=card.sample)
+    for i, p in enumerate(pts):
         pf = {s: float(v) for s, v in p.items()}
         args = [pf[s] for s in syms]
         r = claim_value(card, claim, pf)
@@ -447,7 +526,7 @@ def _nearest_zero_numeric(card: Card, claim: Identity, examples: int, seed: int,
         n_in, n_out = round(inside(0.99 * r)), round(inside(1.01 * r))
         if n_in != 0 or n_out < 1:
             return [CheckResult("argument_principle", False, f"zeros inside 0.99 r: {n_in}, inside 1.01 r: {n_out} at "
-                                f"{_fmt(pf)}", claim.name, {"at": _named(pf), "claimed": r})]
+                                f"{_fmt(pf)}", claim.name, {"at": _named(pf), "claimed": r}, examples=i + 1)]
         def guarded(t):  # a Newton step thrown far away: give up on that start (exp of huge |t| is slow)
             if abs(t) > 10 * r:
                 raise ValueError("left the search disc")
@@ -466,12 +545,13 @@ def _nearest_zero_numeric(card: Card, claim: Identity, examples: int, seed: int,
             r_mp = claim_value_mp(card, claim, pf)
             if nearest is None or abs(nearest - r_mp) / r_mp > RTOL_MP:
                 return [CheckResult("complex_root_search", False, f"nearest zero found {nearest} vs claimed "
-                                    f"{mpmath.nstr(r_mp, 20)} at {_fmt(pf)}", claim.name)]
+                                    f"{mpmath.nstr(r_mp, 20)} at {_fmt(pf)}", claim.name, examples=i + 1)]
             worst = max(worst, abs(nearest - r_mp) / r_mp)
     return [CheckResult("argument_principle", True, f"no zero of Z inside 0.99 r, one or more inside 1.01 r, at "
-                                                    f"{count} points", claim.name),
+                                                    f"{len(pts)} points", claim.name, examples=len(pts)),
             CheckResult("complex_root_search", True, f"50-digit complex root search: nearest zero = claim within "
-                                                     f"{mpmath.nstr(worst, 3)}", claim.name)]
+                                                     f"{mpmath.nstr(worst, 3)} at {len(pts)} points", claim.name,
+                        examples=len(pts))]
 
 
 # Numeric routes for named identity derivations (independent of the symbolic solve).
@@ -483,8 +563,8 @@ IDENTITY_NUMERICS: dict[str, Callable[..., list[CheckResult]]] = {
 
 
 def _merge_topics() -> None:
-    from numerics import _implicit_bias, _logcosh, _minimalist, _noisy_quadratic, _preference, _softmax
-    for topic in (_implicit_bias, _logcosh, _minimalist, _noisy_quadratic, _preference, _softmax):
+    from numerics import _implicit_bias, _linear_transformer, _logcosh, _minimalist, _noisy_quadratic, _preference, _sgd_interpolation, _softmax
+    for topic in (_implicit_bias, _linear_transformer, _logcosh, _minimalist, _noisy_quadratic, _preference, _sgd_interpolation, _softmax):
         for name, fn in topic.IDENTITY_NUMERICS.items():
             if name in IDENTITY_NUMERICS and IDENTITY_NUMERICS[name] is not fn:
                 raise RuntimeError(f"identity numeric route {name!r} is registered twice")
@@ -527,18 +607,20 @@ def _relation_checks(card: Card, claim: Relation, examples: int, seed: int) -> l
     if use_instances:
         strategy = st.one_of(strategy, st.tuples(pts, model_of(card).instances(base)))
     with np.errstate(all="ignore"):
-        bad = _search(strategy, lambda smp: why_fails(smp) is not None, examples, seed)
+        search = _search(strategy, lambda smp: why_fails(smp) is not None, examples, seed,
+                         math.inf if use_instances else _space(card, syms, relations))
+    bad = search.found
     what = f"{claim.lhs} {claim.relation} {claim.rhs}"
     where = f" where {', '.join(map(str, claim.where))}" if claim.where else ""
     if bad is None:
-        return [CheckResult("relation", True, f"{what}{where} at {examples} hypothesis points"
-                            + (" (card instance and random instances of its family)" if use_instances else ""),
-                            claim.name)]
+        return [_no_counterexample("relation", "model_quantities", search, claim.name, f"{what}{where}",
+                                   unit="hypothesis points" + (" (card instance and random instances of its family)"
+                                                               if use_instances else ""))]
     point, data = bad
     inst = "" if data == base else f", instance {data}"
     return [CheckResult("relation", False, f"{why_fails(bad)} at {_fmt(point)}{inst} (shrunk)", claim.name,
                         {"at": _named(point), "data": data if data != base else None, "reason": why_fails(bad),
-                         "check": "relation", "shrunk": True})]
+                         "check": "relation", "shrunk": True}, examples=search.valid)]
 
 
 def _model_route_check(card: Card, count: int, seed: int) -> list[CheckResult]:
@@ -551,22 +633,26 @@ def _model_route_check(card: Card, count: int, seed: int) -> list[CheckResult]:
         if card.symbols else [{}] * count
     data = card_data(card)
     compared: set[str] = set()
-    for p in pts:
+    for i, p in enumerate(pts):
         pf = {s: float(v) for s, v in p.items()}
         try:
             a = quantities(card, pf, data)
             b = quantities(card, pf, data, independent=True)
         except (InputError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
-            return [CheckResult("independent_route", False, f"the model failed at {_fmt(pf)}: {exc}")]
+            return [CheckResult("independent_route", False, f"the model failed at {_fmt(pf)}: {exc}", examples=i)]
         for name, other in b.items():
             if name not in a:
                 continue
             compared.add(name)
             if not agree(a[name], other, model.rtol):
                 return [CheckResult("independent_route", False, f"{name}: {a[name]} vs independent {other} at "
-                                    f"{_fmt(pf)}", "", {"at": _named(pf), name: a[name], "independent": other})]
+                                    f"{_fmt(pf)}", "", {"at": _named(pf), name: a[name], "independent": other},
+                                    examples=i + 1)]
+    if not compared:
+        return [CheckResult("independent_route", False, "inconclusive: the independent route computed none of the "
+                            "model's quantities; not a pass", examples=0, inconclusive=True)]
     return [CheckResult("independent_route", True, f"{', '.join(sorted(compared))}: two independent computations "
-                        f"agree to {model.rtol:g} at {len(pts)} seeded points")]
+                        f"agree to {model.rtol:g} at {len(pts)} seeded points", examples=len(pts))]
 
 
 # -- bounds -------------------------------------------------------------------------------------
@@ -587,15 +673,16 @@ def _bound_checks(card: Card, claim: Bound, derived: Derived, examples: int, see
         q, b = claim_value(card, of, p, expr=derived.value), claim_value(card, claim, p)
         return not (q <= b * (1 + 1e-12) if claim.sense == "upper" else q >= b * (1 - 1e-12))
 
-    bad = _search(point_strategy(card, syms, relations), fails, examples, seed)
+    search = _search(point_strategy(card, syms, relations), fails, examples, seed, _space(card, syms, relations))
+    bad = search.found
     if bad is None:
-        out.append(CheckResult("hypothesis_bound", True, f"{claim.of} {word} bound at {examples} hypothesis points",
-                               claim.name))
+        out.append(_no_counterexample("hypothesis_bound", "hypothesis_bound", search, claim.name,
+                                      f"{claim.of} {word} bound"))
     else:
         out.append(CheckResult("hypothesis_bound", False, f"bound violated at {_fmt(bad)} (shrunk)", claim.name,
                                {"at": _named(bad), "bound": claim_value(card, claim, bad),
                                 claim.of: claim_value(card, of, bad, expr=derived.value),
-                                "check": "hypothesis_bound", "shrunk": True}))
+                                "check": "hypothesis_bound", "shrunk": True}, examples=search.valid))
     return out
 
 
@@ -620,18 +707,44 @@ def _ms_bound_checks(card: Card, claim: Bound, examples: int, seed: int) -> list
         return None
 
     with np.errstate(all="ignore"):
-        bad = _search(_ms_point_strategy(card, target), lambda smp: why_fails(smp) is not None, examples, seed)
+        search = _search(_ms_point_strategy(card, target), lambda smp: why_fails(smp) is not None, examples, seed)
+    bad = search.found
     if bad is None:
-        return [CheckResult("bound_vs_root_and_operator", True,
-                            f"{claim.of} {word} {claim.value} (secular root and exact-operator radius at the bound) "
-                            f"at {examples} hypothesis spectra", claim.name)]
+        return [_no_counterexample("bound_vs_root_and_operator", "hypothesis_exact_operator", search, claim.name,
+                                   f"{claim.of} {word} {claim.value} (secular root and exact-operator radius at the "
+                                   f"bound)", unit="hypothesis spectra")]
     spectrum, point, _ = bad
     return [CheckResult("bound_vs_root_and_operator", False, f"{why_fails(bad)} for spectrum {spectrum} (shrunk)",
                         claim.name, {"at": {**_named(point), "spectrum": list(spectrum)}, "check": "bound",
-                                     "shrunk": True})]
+                                     "shrunk": True}, examples=search.valid)]
 
 
 # -- driver -------------------------------------------------------------------------------------
+
+def routes_of(card: Card, claim: Claim) -> list[str]:
+    """The routes (independent methods, ``CheckResult.route_label``) that check ``claim``, in order:
+    what ``show`` prints so a reader sees which are independent before anything runs."""
+    if isinstance(claim, Observed):
+        return ["simulation"]
+    if isinstance(claim, Relation):
+        out = ["model_quantities"]
+    elif isinstance(claim, Bound):
+        out = ["hypothesis_exact_operator"] if isinstance(card.claim(claim.of), MeanSquareThreshold) \
+            else ["symbolic", "hypothesis_bound"]
+    elif isinstance(claim, MeanSquareThreshold):
+        out = ["symbolic", "random_points", "hypothesis_exact_operator", "mpmath_root"]
+    elif isinstance(claim, Threshold):
+        out = ["symbolic", "random_points", "hypothesis_spectral", "mpmath_root"]
+    elif claim.kind == "modified_flow":
+        out = ["symbolic", "hypothesis_points", "quadratic_exact", "error_order"]
+    else:
+        out = ["symbolic", "random_points", "hypothesis_points"]
+        if isinstance(claim, Identity):
+            _merge_topics()
+            if claim.derivation in IDENTITY_NUMERICS:
+                out.append(f"{claim.derivation} numeric route")
+    return out  # (the card's simulation, where it has one, is a further route: see ``show``'s simulation line)
+
 
 def check_claim(card: Card, claim: Claim, *, examples: int = 200, seed: int = 0, count: int = 8,
                 budget: float | None = None, at: Mapping[str, float] | None = None) -> list[CheckResult]:
@@ -738,6 +851,9 @@ def _check_claim(card: Card, claim: Claim, derived: Derived | None, *, examples:
         return _bound_checks(card, claim, derived, examples, seed)
     if isinstance(claim, MeanSquareThreshold):
         return _ms_checks(card, claim, derived, examples, seed, count)
+    if claim.kind == "modified_flow":
+        from numerics._modified_flow import checks as modified_flow_checks
+        return modified_flow_checks(card, claim, derived, examples, seed, count)
     results = [_symbolic(claim, derived), _random_points(card, claim, derived, count, seed)]
     with np.errstate(all="ignore"):
         if isinstance(claim, Threshold):

@@ -8,7 +8,10 @@
   law, E[U_ij U_ml] = alpha d_ij d_ml + gamma (d_im d_jl + d_il d_jm). Its Perron root decides
   mean-square stability; nothing here uses the secular equation.
 - ``ModalMap``: the same map restricted to the modes' own second moments (diagonal + rank one),
-  matrix-free, for d up to 1e4 and beyond.
+  matrix-free, for d up to 1e4 and beyond. It restates the engine's per-mode recursion
+  (theory/derive/mean_square.py), so it is NOT an independent route for the formula: the tests
+  check it against ``SecondMomentMap`` (spectral radii equal on random spectra) and check the
+  formula itself against ``SecondMomentMap``.
 """
 from __future__ import annotations
 
@@ -182,7 +185,8 @@ class SecondMomentMap:
 
 
 class ModalMap:
-    """The modes' own second moments (k x k per mode) with the rank-one coupling, matrix-free."""
+    """The modes' own second moments (k x k per mode) with the rank-one coupling, matrix-free. The
+    engine's recursion restated numerically (a fast path, validated against ``SecondMomentMap``)."""
 
     def __init__(self, card: Card, param: sp.Symbol, value: float, point: Mapping[sp.Symbol, float],
                  spectrum: Sequence[float]):

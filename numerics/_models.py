@@ -34,9 +34,9 @@ class NumericModel:
 
 
 def _registry() -> dict[str, NumericModel]:
-    from numerics import _implicit_bias, _logcosh, _minimalist, _noisy_quadratic, _preference, _softmax
+    from numerics import _implicit_bias, _linear_transformer, _logcosh, _minimalist, _noisy_quadratic, _preference, _sgd_interpolation, _softmax
     out: dict[str, NumericModel] = {}
-    for topic in (_implicit_bias, _logcosh, _minimalist, _noisy_quadratic, _preference, _softmax):
+    for topic in (_implicit_bias, _linear_transformer, _logcosh, _minimalist, _noisy_quadratic, _preference, _sgd_interpolation, _softmax):
         for name, model in getattr(topic, "MODELS", {}).items():
             if name in out:
                 raise RuntimeError(f"numeric model {name!r} is registered twice")

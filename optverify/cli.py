@@ -341,8 +341,68 @@ def cmd_conjecture(args) -> int:
     return EXIT_OK if report.passed else EXIT_FAIL
 
 
+def _derive_modified_flow(args) -> int:
+    """The modified flow of a typed rule (backward error analysis, --param the step): the field per
+    order in one dimension, whether each order is a gradient field, and the modified loss."""
+    from optverify.render import _factor_coefficients, vocabulary
+    from theory import DerivationError
+    from theory._budget import GaveUp
+    from theory.derive import modified_flow as bea
+    rule, _ = _typed_rule(args)
+    small = [s.strip() for s in (args.small or "").split(",") if s.strip()]
+    names = {s.name: s for s in rule.symbols}
+    for name in small:
+        if name not in names or name == rule.param.name:
+            raise InputError(f"--small {name}: not a parameter of the rule other than the step {rule.param}")
+    small_syms = tuple(names[n] for n in small)
+    order = args.modified_flow
+    out: dict = {"step": rule.param.name, "order": order, "small": small}
+    try:
+        with _stage_progress(args), limit(args.budget):
+            one_d = bea.modified_field(rule.state, rule.update, rule.param, order, small_syms, d=1)
+            two_d = bea.modified_field(rule.state, rule.update, rule.param, order, small_syms, d=2)
+            gradient = [bea.curl_free(f, two_d.coords) for f in two_d.field]
+            fitted = bea.fit_loss(two_d, rule.state[0]) if all(gradient) else None
+    except GaveUp as g:
+        out.update(verdict="gave up", detail=f"gave up after {g.seconds:g} s in {g.stage}: lower the order, fix a "
+                   "parameter or raise --budget")
+        fitted = None
+    except DerivationError as exc:
+        out.update(verdict="not derived", detail=str(exc))
+        fitted = None
+    else:
+        field = bea.one_dimensional(one_d.field, one_d.coords, one_d.L)
+        out.update(verdict="derived", detail="", field_1d=[sp_str(f) for f in field], gradient=gradient)
+        if fitted is not None:
+            speed, modified = fitted
+            tidy = _factor_coefficients(modified)
+            out.update(speed=sp_str(speed), loss=vocabulary(tidy, rule.state[0]),
+                       latex=vocabulary(tidy, rule.state[0], latex=True))
+    if args.json:
+        _json(out)
+    elif out["verdict"] != "derived":
+        _emit(f"{out['verdict'].upper()}: {out['detail']}")
+    else:
+        _emit(f"modified flow of the rule, step {rule.param}, to order {order}"
+              + (f" ({', '.join(small)} of the order of the step)" if small else "") + ":")
+        _emit("  in one dimension (g = L', H = L'', T = L''', Q = L''''):")
+        for k, f in enumerate(out["field_1d"]):
+            _emit(f"    F_{k} = {f}")
+        _emit("  a gradient field at each order (2-D curl): "
+              + ", ".join(f"F_{k}: {'yes' if g else 'no'}" for k, g in enumerate(gradient)))
+        if fitted is not None:
+            _emit(f"  modified loss: L~ = {out['loss']}, flow speed {out['speed']} (dx/dt = -speed * grad L~)")
+            _emit(f"  LaTeX: \\tilde L = {out['latex']}")
+        else:
+            _emit("  no modified loss in L, ||g||, ||g||^2 (some order is not such a gradient field)")
+    return EXIT_OK if out["verdict"] == "derived" else EXIT_FAIL
+
+
 def cmd_derive(args) -> int:
-    """Derive the critical value of a typed rule: SymPy, LaTeX and its value at --at."""
+    """Derive the critical value of a typed rule: SymPy, LaTeX and its value at --at; with
+    --modified-flow, its modified flow instead."""
+    if args.modified_flow is not None:
+        return _derive_modified_flow(args)
     from numerics._check import fix_parameters
     from theory._budget import GaveUp
     from theory.derive import derive_claim
@@ -506,7 +566,10 @@ def _verdict(report) -> str:
         return "GAVE UP"
     if report.passed:
         return "VERIFIED"
-    return "REFUTED" if report.counterexample or any(c.passed is False for c in report.checks) else "UNCONFIRMED"
+    failed = [c for c in report.checks if c.passed is False]
+    if failed and not report.counterexample and all(c.inconclusive for c in failed):
+        return "INCONCLUSIVE"  # no evidence either way (e.g. no point satisfies the assumptions): never a pass
+    return "REFUTED" if report.counterexample or failed else "UNCONFIRMED"
 
 
 def cmd_simulate(args) -> int:
@@ -802,6 +865,12 @@ def _bar(args, what):
         tqdm(desc=what, unit="step", leave=False)
 
 
+def _flow_order(text: str) -> int:
+    if text not in ("1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"expected 1, 2 or 3, got {text!r}")
+    return int(text)
+
+
 def _positive_int(text: str) -> int:
     try:
         v = int(text)
@@ -933,9 +1002,14 @@ def build_parser() -> argparse.ArgumentParser:
     check_options(s)
     s.set_defaults(func=cmd_conjecture)
 
-    s = sub.add_parser("derive", help="derive the critical value of a typed rule (SymPy, LaTeX, value at --at)")
+    s = sub.add_parser("derive", help="derive the critical value of a typed rule (SymPy, LaTeX, value at --at), "
+                       "or its modified flow (--modified-flow ORDER, --param the step)")
     typed_options(s)
     budget_option(s)
+    s.add_argument("--modified-flow", type=_flow_order, metavar="ORDER", help="backward error analysis to this order "
+                   "(1-3) in the step --param: the modified field, gradient or not, the modified loss")
+    s.add_argument("--small", metavar="NAME,NAME", help="with --modified-flow: parameters of the order of the step "
+                   "(e.g. SAM's rho)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_derive)
 

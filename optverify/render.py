@@ -4,6 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from numerics import CardReport, claim_value, validate_point
+from numerics._check import routes_of
 from theory import Bound, Card, Identity, InputError, MeanSquareThreshold, Observed, Relation, Threshold
 from theory.derive import derive_claim
 
@@ -92,6 +93,8 @@ def claim_statement(card: Card, claim, latex: bool = False) -> str:
                      else ", ".join(sp.sstr(c) for c in claim.where))
             text += rf"\ \mathrm{{for}}\ {conds}" if latex else f" for {conds}"
         return text
+    if claim.kind == "modified_flow":
+        return flow_statement(card, claim, latex)
     if isinstance(claim, Observed):
         if claim.value is None:
             return claim.statement
@@ -103,6 +106,64 @@ def claim_statement(card: Card, claim, latex: bool = False) -> str:
         tol = f" (+-{claim.rtol:.0%})" if claim.rtol else ""
         return f"{head} ~ {show(claim.value)}{tol}"
     return str(claim)
+
+
+def vocabulary(expr, x, latex: bool = False) -> str:
+    """An oracle-vocabulary expression (loss, grad, hvp, d3, norm at the iterate x) as mathematics:
+    L, g (the gradient), H g, D3L[g, g], ||g||; in LaTeX with nabla L and double bars."""
+    from theory._oracle import d3, grad, hvp, loss, norm
+
+    def vec(v) -> str:
+        v = sp.S(v)
+        if isinstance(v, grad) and v.args[0] == x:
+            return r"\nabla L" if latex else "g"
+        if isinstance(v, hvp) and v.args[0] == x:
+            inner = vec(v.args[1])
+            head, _, rest = inner.partition(" ")
+            if head == "H" or head.startswith("H^"):  # H (H^k g) -> H^(k+1) g
+                k = int(head[2:].strip("{}")) if head.startswith("H^") else 1
+                return f"H^{{{k + 1}}} {rest}" if latex else f"H^{k + 1} {rest}"
+            return f"H {inner}"
+        if isinstance(v, d3) and v.args[0] == x:
+            inner = ", ".join(vec(a) for a in v.args[1:])
+            return rf"\nabla^3 L[{inner}]" if latex else f"D3L[{inner}]"
+        return tex(v) if latex else sp.sstr(v)
+
+    names: dict[sp.Symbol, str] = {}
+
+    def stand_in(text: str) -> sp.Symbol:
+        sym = sp.Symbol(f"V{len(names)}vocab")
+        names[sym] = text
+        return sym
+    def conv(a):  # top down, so a call's arguments are read by vec() before anything replaces them
+        if isinstance(a, norm):
+            return stand_in(rf"\|{vec(a.args[0])}\|" if latex else f"||{vec(a.args[0])}||")
+        if isinstance(a, loss) and a.args[0] == x:
+            return stand_in("L")
+        if isinstance(a, (grad, hvp, d3)):
+            return stand_in(vec(a))
+        return a.func(*[conv(b) for b in a.args]) if a.args else a
+    e = conv(sp.S(expr))
+    if latex:
+        return sp.latex(e, symbol_names={**{s: latex_name(s) for s in e.free_symbols if s not in names}, **names})
+    text = sp.sstr(e)
+    for sym, t in names.items():
+        text = text.replace(sym.name, t)
+    return text
+
+
+def flow_statement(card: Card, claim, latex: bool = False) -> str:
+    """A modified-flow claim: the modified loss (with its flow speed) or the modified field."""
+    x = card.state[0]
+    speed = sp.S(claim.speed)
+    if claim.loss is not None:
+        body = vocabulary(claim.loss, x, latex)
+        if latex:
+            flow = r"\dot x = -\nabla\tilde L" if speed == 1 else rf"\dot x = -{tex(speed)}\,\nabla\tilde L"
+            return rf"\tilde L = {body},\ {flow}"
+        return f"modified loss L~ = {body}, dx/dt = {'-' if speed == 1 else sp.sstr(sp.factor(-speed)) + ' * '}grad L~"
+    body = vocabulary(claim.flow, x, latex)
+    return rf"\dot x = {body}" if latex else f"dx/dt = {body}"
 
 
 def list_rows(cards) -> list[tuple[str, str, str, str]]:
@@ -138,6 +199,7 @@ def show(card: Card) -> str:
             lines.append("  relations are also checked on random instances of the model's family")
     for claim in card.claims:
         lines += ["", f"claim {claim.name} ({claim.kind}): {claim_statement(card, claim)}"]
+        lines.append(f"  checked by (independent routes): {', '.join(routes_of(card, claim))}")
         if isinstance(claim, Observed):
             lines.append("  measured by: optverify simulate " + card.id)
             continue
@@ -148,6 +210,9 @@ def show(card: Card) -> str:
             lines.append(f"  LaTeX: {claim_statement(card, claim, latex=True)}")
             continue
         derived = derive_claim(card, claim)
+        if claim.kind == "modified_flow":
+            lines += _flow_lines(card, claim, derived)
+            continue
         if isinstance(claim, MeanSquareThreshold):
             d = derived.details
             est = card.estimator
@@ -192,6 +257,41 @@ def show(card: Card) -> str:
     return "\n".join(lines)
 
 
+def _factor_coefficients(expr):
+    """Each term's numeric-parameter coefficient factored ((beta+1)/(4 (beta-1)^2), not expanded)."""
+    return sp.Add(*[sp.factor(t) for t in sp.Add.make_args(sp.S(expr))])
+
+
+def _flow_lines(card: Card, claim, derived) -> list[str]:
+    d = derived.details
+    x = card.state[0]
+    small = ", ".join(f"{k} (order test at {k} = {v}*{claim.step})" for k, v in claim.small.items())
+    lines = [f"  step {claim.step}, to order {claim.order}" + (f"; of the order of the step: {small}" if small else "")]
+    if len(card.state) > 1:
+        zero = ", ".join(f"{a} = {sp.sstr(d['slow'][a][0][0])}" for a in card.state[1:])
+        lines.append(f"  on the slow manifold of {', '.join(map(str, card.state[1:]))} (expanded in the step; "
+                     f"at zero step, coordinate 1: {zero})")
+    lines.append("  derived field in one dimension (g = L', H = L'', T = L''', Q = L''''):")
+    lines += [f"    F_{k} = {sp.sstr(f)}" for k, f in enumerate(d["one_dimensional"])]
+    lines.append("  a gradient field at each order (curl on the generic 2-D loss): "
+                 + ", ".join(f"F_{k}: {'yes' if g else 'no'}" for k, g in enumerate(d["gradient"])))
+    if d["loss"] is not None:
+        rate = "-" if d["speed"] == 1 else f"{sp.sstr(sp.factor(-d['speed']))} * "
+        tidy = _factor_coefficients(d["loss"])
+        lines.append(f"  derived modified loss: L~ = {vocabulary(tidy, x)}, dx/dt = {rate}grad L~")
+        lines.append(f"  derived, LaTeX: \\tilde L = {vocabulary(tidy, x, True)}")
+    else:
+        lines.append("  not the gradient field of a modified loss in L, ||g||, ||g||^2")
+    agrees = ", ".join(f"order {k}: {'equal' if a else 'DIFFERENT'}" for k, a in enumerate(d["agrees"]))
+    lines.append(f"  derived vs claimed field (generic 2-D loss, simplify): {agrees}")
+    if derived.value is not None and claim.value is not None:
+        lines.append(f"  derived coefficient c of {claim.step}*||g||^2: {sp.sstr(sp.factor(derived.value))}; "
+                     f"claimed: {sp.sstr(sp.factor(claim.value))}")
+    lines.append(f"  claimed: {claim_statement(card, claim)}")
+    lines.append(f"  LaTeX: {claim_statement(card, claim, latex=True)}")
+    return lines
+
+
 def _short(v, digits: int = 6) -> str:
     """A counterexample value: numbers to ``digits`` significant digits, lists element-wise."""
     if isinstance(v, (list, tuple)):
@@ -209,21 +309,29 @@ def _distinct_digits(values: list[float], least: int = 6) -> int:
     return 17
 
 
+def evidence(c) -> str:
+    """A check's route and how many valid examples it evaluated, e.g. 'route hypothesis_spectral, 200 examples'."""
+    n = "" if c.examples is None else f", {c.examples} example{'s' if c.examples != 1 else ''}"
+    return f"route {c.route_label}{n}{', INCONCLUSIVE' if c.inconclusive else ''}"
+
+
 def report_text(report: CardReport, verbose: bool = False) -> str:
     ran = [c for c in report.checks if c.passed is not None]
     if report.gave_up is not None and not report.counterexample:
         g = report.gave_up
         return "\n".join([f"GAVE UP  {report.id}  {g.claim}: {g.detail}"]
-                         + [f"  [{MARK[c.passed]:>4}] {c.claim}:{c.name}: {c.detail}" for c in report.checks
-                            if c is not g and (verbose or c.passed is False)])
+                         + [f"  [{MARK[c.passed]:>4}] {c.claim}:{c.name} ({evidence(c)}): {c.detail}"
+                            for c in report.checks if c is not g and (verbose or c.passed is False)])
+    failed = [c for c in ran if c.passed is False]
     status = ("VERIFIED" if report.passed else "REFUTED " if report.counterexample
-              else "UNCONFIRMED (conjecture)" if report.status == "conjecture" else "FAILED  ")
+              else "UNCONFIRMED (conjecture)" if report.status == "conjecture"
+              else "INCONCLUSIVE" if failed and all(c.inconclusive for c in failed) else "FAILED  ")
     head = f"{status}  {report.id}  ({sum(bool(c.passed) for c in ran)}/{len(ran)} checks passed)"
     lines = [head]
     for c in report.checks:
         if verbose or c.passed is False:
             label = f"{c.claim}:{c.name}" if c.claim else c.name
-            lines.append(f"  [{MARK[c.passed]:>4}] {label}: {c.detail}")
+            lines.append(f"  [{MARK[c.passed]:>4}] {label} ({evidence(c)}): {c.detail}")
     if report.counterexample:
         ce = report.counterexample
         at = ", ".join(f"{k}={_short(v)}" for k, v in ce.get("at", {}).items())
@@ -339,10 +447,13 @@ VERIFIED_BY = {
     "bound": "sign of the gap (SymPy); hypothesis points",
     "relation": "a numeric model computed two independent ways; hypothesis over parameters and instances",
     "observed": "measured by the card's simulation",
+    "modified_flow": "backward error analysis of the update rule (SymPy); hypothesis points on concrete losses; "
+                     "the exact quadratic flow; measured error order",
 }
 KIND_TITLE = {"threshold": "Critical values (stable exactly below)", "mean_square_threshold":
               "Mean-square critical step sizes", "identity": "Identities", "bound": "Bounds",
-              "relation": "Relations over constructions", "observed": "Observed behaviour"}
+              "relation": "Relations over constructions", "observed": "Observed behaviour",
+              "modified_flow": "Modified flows (backward error analysis)"}
 LONG = 48  # a formula longer than this (LaTeX characters) moves from the table to a display list
 
 
@@ -414,7 +525,7 @@ def table_json(cards) -> list[dict]:
 # -- side by side: a card and its declared counterpart (e.g. first-order vs zeroth-order) ---------
 
 def _first_step_claim(card: Card):
-    return next(c for c in card.claims if isinstance(c, (Threshold, MeanSquareThreshold)))
+    return next((c for c in card.claims if isinstance(c, (Threshold, MeanSquareThreshold))), None)
 
 
 def pair_rows(cards, lookup) -> list[dict]:
@@ -425,10 +536,12 @@ def pair_rows(cards, lookup) -> list[dict]:
             continue
         other = lookup(card.compare_with)
         sim = card.simulation
-        bindings = {s.name: v for s, v in sim.at.items()}
+        bindings = {s.name: float(v) for s, v in sim.at.items()}
         if sim.spectrum:
             bindings["spectrum"] = list(sim.spectrum)
         mine, theirs = _first_step_claim(card), _first_step_claim(other)
+        if mine is None or theirs is None:
+            continue  # a counterpart of another kind (e.g. a modified flow): no threshold to put side by side
         p1, s1 = validate_point(card, bindings, claims=[mine])
         other_names = {s.name for s in other.symbols} | ({"spectrum"} if other.eigenvalue is not None else set())
         p2, s2 = validate_point(other, {k: v for k, v in bindings.items() if k in other_names}, claims=[theirs])

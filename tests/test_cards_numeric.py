@@ -18,15 +18,27 @@ CLAIMS = [(c, k) for c in CARDS for k in c.claims if not isinstance(k, Observed)
 THRESHOLDS = [(c, k) for c, k in CLAIMS if isinstance(k, Threshold)]
 
 
+# conjectures the numeric checks refute, by the claims that must fail (each with a shrunk counterexample);
+# every other card's checks must all pass, and a listed conjecture that stops failing fails here too
+REFUTED = {"linear_transformer.one_layer.isotropic_formula_inverse_prior": {"isotropic_formula_is_optimal"}}
+
+
 @pytest.mark.parametrize("card", CARDS, ids=lambda c: c.id)
 def test_every_check_passes(card):
     report = check(card, examples=examples(), seed=0)
     failed = [c for c in report.checks if c.passed is False]
+    if card.id in REFUTED:
+        assert card.status == "conjecture"
+        assert {c.claim for c in failed} == REFUTED[card.id], [(c.claim, c.name, c.detail) for c in failed]
+        assert all(c.counterexample and c.counterexample.get("shrunk") and not c.inconclusive for c in failed)
+        return
     assert not failed, "\n".join(f"{c.claim}:{c.name}: {c.detail}" for c in failed)
-    ran = {c.name for c in report.checks if c.passed}
     for claim in card.claims:
         if isinstance(claim, Threshold):
-            assert {"symbolic", "random_points", "spectral_crossing", "mpmath_root"} <= ran
+            # per claim: another claim's passing check never stands in for this one's
+            ran = {c.name for c in report.checks if c.passed and c.claim == claim.name}
+            missing = {"symbolic", "random_points", "spectral_crossing", "mpmath_root"} - ran
+            assert not missing, f"{claim.name}: no passing {sorted(missing)}"
 
 
 @pytest.mark.parametrize(("card", "claim"), THRESHOLDS, ids=lambda x: getattr(x, "id", getattr(x, "name", "")))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import png_content
 from optverify.cli import main
 from theory import catalogue, get
 
@@ -81,7 +82,7 @@ def test_simulate_json_contract(capsys, tmp_path):
     assert data["predicted"] == pytest.approx(2.0) and len(data["grid"]) == len(data["points"])
     assert {p["outcome"] for p in data["points"]} == {"converged", "diverged"}
     assert {"seed", "device", "versions"} <= set(data)
-    assert plot.stat().st_size > 10_000
+    png_content(plot, (3.4, 2.6))   # the one-column threshold figure, drawn
 
 
 def test_simulate_scenario_json_text_and_plot(capsys, tmp_path):
@@ -93,7 +94,7 @@ def test_simulate_scenario_json_text_and_plot(capsys, tmp_path):
     assert all(c["agrees"] is True for c in data["claims"])
     assert data["panels"] and all(p["curves"] for p in data["panels"])
     assert {"seed", "device", "versions", "data"} <= set(data)
-    assert plot.stat().st_size > 10_000
+    png_content(plot, (5.2 * len(data["panels"]), 4.2))   # one 5.2 x 4.2 in panel per scenario panel, drawn
     code, out, _ = run(capsys, "simulate", "logcosh_xy.gd.final_sharpness")
     assert code == 0 and "[agrees]" in out
 

@@ -2,6 +2,8 @@
 Adam dual fixed point, the exact identities' derivations, and the margin simulations."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -92,7 +94,10 @@ def test_notes_datasets_margins_and_fixed_point():
     assert np.allclose(fp.lam, [0.0053, 0.6019, 0.0, 0.3929], atol=1e-4)          # notes' lambda
     assert np.allclose(fp.metric, [0.1416, 0.1862, 0.7663, 0.7913, 0.8377, 0.1616], atol=1e-4)
     lam = fp.lam
-    assert np.allclose(fp.metric, gr_metric(X, lam))
+    # the metric by hand, coordinate by coordinate: M_k = (sum_i lambda_i^2 x_ik^2)^(1/2)
+    by_hand = [math.sqrt(math.fsum((lam[i] * X[i, k]) ** 2 for i in range(len(lam)))) for k in range(X.shape[1])]
+    np.testing.assert_allclose(fp.metric, by_hand, rtol=1e-13)
+    np.testing.assert_allclose(gr_metric(X, lam), by_hand, rtol=1e-13)
     # the limit direction is the Mahalanobis optimum at its own metric and neither l2 nor l_inf
     mm = max_margin(X, y, "l2", metric=fp.metric)
     assert fp.margin == pytest.approx(mm.margin, rel=1e-9)
@@ -157,6 +162,26 @@ def test_ftrl_identity_is_refuted_when_the_rate_is_wrong():
     assert not check(wrong, examples=20).passed
 
 
+def test_gr_metric_route_compares_with_the_claim():
+    """The identity's numeric route evaluates the CLAIMED metric: a doubled (or squared) claim fails it."""
+    import sympy as sp
+
+    from numerics._check import check_claim
+    from numerics import with_claim
+    card = get("adam_incremental.gr_data.l2_max_margin")
+    claim = card.claim("metric_is_isotropic")
+
+    def route(c):
+        return {r.name: r for r in check_claim(c, c.claim("metric_is_isotropic"), examples=10)}
+
+    good = route(card)
+    assert good["gr_metric_value"].passed is True and good["gr_fixed_point_is_l2"].passed is True
+    for wrong_value in (2 * claim.value, claim.value ** 2, claim.value * (1 + sp.Rational(1, 10**6))):
+        bad = route(with_claim(card, "metric_is_isotropic", wrong_value))
+        assert bad["gr_metric_value"].passed is False, wrong_value
+        assert "!= M(lambda)_k" in bad["gr_metric_value"].detail
+
+
 def test_gr_reduction_refused_on_non_gr_metric():
     import sympy as sp
 
@@ -205,3 +230,43 @@ def test_simulation_fixed_point_on_generic_data_and_bad_bindings():
         simulate(card, device="cpu", at={"nope": 1.0})
     with pytest.raises(InputError, match="separable"):
         simulate(card, device="cpu", at={"X": [[1.0, 0.0], [1.0, 0.0]], "y": [1, -1]})
+
+
+def test_fixed_point_routes_share_no_code_and_agree():
+    """The model's independent route finds the fixed point itself: with adam_fixed_point, the NNLS dual
+    solver and gr_metric all disabled it still runs, and its gamma_fp equals the damped iteration's on
+    random generic and GR instances, degenerate fixed points (weight 0 on some samples) included."""
+    from numerics import _implicit_bias as ib
+
+    rng = np.random.default_rng(20260502)
+    cases = [planted_data(np.random.default_rng(int(s)), int(n), int(d), gr=bool(k % 3 == 0))
+             for k, (s, n, d) in enumerate(zip(rng.integers(0, 2**32 - 1, 24), rng.integers(2, 7, 24),
+                                               rng.integers(2, 7, 24)))]
+    cases.append(_data(G43))
+    expected = [ib._geometries({}, {"X": X.tolist(), "y": y.tolist()}) for X, y in cases]
+    assert any(np.min(adam_fixed_point(X, y).lam) == 0 for X, y in cases)   # degenerate fixed points occur
+
+    def disabled(*_a, **_k):
+        raise AssertionError("the independent route used the main route's code")
+
+    patch = pytest.MonkeyPatch()
+    for name in ("adam_fixed_point", "_quadratic", "gr_metric", "max_margin", "_metric_floor"):
+        patch.setattr(ib, name, disabled)
+    try:
+        for (X, y), exp in zip(cases, expected):
+            other = ib._geometries_independent({}, {"X": X.tolist(), "y": y.tolist()})
+            for key in ("gamma_2", "gamma_inf", "gamma_fp"):
+                assert other[key] == pytest.approx(exp[key], rel=1e-7), (key, X.shape)
+    finally:
+        patch.undo()
+    # the exact dual map against the NNLS one at a random metric
+    X, y = cases[1]
+    metric = rng.uniform(0.2, 5.0, X.shape[1])
+    alpha = ib.svm_duals_by_support(y[:, None] * X, metric)
+    mm = max_margin(X, y, "l2", metric=metric)
+    assert 1 / np.sqrt(alpha.sum()) == pytest.approx(mm.margin, rel=1e-10)   # gamma^2 = 1 / sum alpha
+    # beyond SUPPORT_ENUMERATION_MAX samples the dual map falls back on SLSQP (measured within 1e-8)
+    X, y = planted_data(np.random.default_rng(3), ib.SUPPORT_ENUMERATION_MAX + 8, 4)
+    metric = rng.uniform(0.2, 5.0, 4)
+    alpha = ib.svm_duals_by_support(y[:, None] * X, metric)
+    assert 1 / np.sqrt(alpha.sum()) == pytest.approx(max_margin(X, y, "l2", metric=metric).margin, rel=1e-7)

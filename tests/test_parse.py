@@ -14,7 +14,7 @@ NAMES = {"eta": eta, "lambda": lam, "beta": beta}
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("2*(1+beta)/lambda", 2 * (1 + beta) / lam),
-    ("2 (1+beta)" if False else "2*(1 + beta) / lambda", 2 * (1 + beta) / lam),
+    ("2*(1 + beta) / lambda", 2 * (1 + beta) / lam),
     ("lambda^2 + lambda**3", lam**2 + lam**3),
     ("-2/lambda", -2 / lam),
     ("sqrt(beta) + exp(0) + log(lambda)", sp.sqrt(beta) + 1 + sp.log(lam)),
@@ -25,6 +25,25 @@ NAMES = {"eta": eta, "lambda": lam, "beta": beta}
 ])
 def test_valid_formulas(text, expected):
     assert sp.simplify(parse_formula(text, NAMES) - expected) == 0
+
+
+@pytest.mark.parametrize(("text", "token"), [
+    ("2 (1+beta)", "("), ("2(1+beta)/lambda", "("), ("(1+beta)(1-beta)", "("), ("2 beta", "beta"),
+    ("2beta", "beta"), ("beta lambda", "lambda"), ("2 pi", "pi"), ("beta(1)", "("),
+])
+def test_implicit_multiplication_is_a_clear_error(text, token):
+    """The parser never guesses a product: juxtaposition is rejected, naming the token it stopped at
+    (never read as 2*beta, and never as a call of beta)."""
+    with pytest.raises(InputError) as info:
+        parse_formula(text, NAMES)
+    message = str(info.value)
+    assert message == f"unexpected {token!r} in formula {text!r}"
+    # written with its operator, the same product is accepted
+    explicit = {"2 (1+beta)": ("2*(1+beta)", 2 * (1 + beta)), "2 beta": ("2*beta", 2 * beta),
+                "beta lambda": ("beta*lambda", beta * lam), "2 pi": ("2*pi", 2 * sp.pi)}
+    if text in explicit:
+        formula, value = explicit[text]
+        assert sp.simplify(parse_formula(formula, NAMES) - value) == 0
 
 
 def test_claims_with_and_without_a_name():

@@ -10,6 +10,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import png_content
 from numerics import evaluate
 from numerics._mean_square import (ModalMap, SecondMomentMap, noncommuting_gap, operator_root, random_hessian,
                                    secular_root)
@@ -45,19 +46,34 @@ def _root_error(radius, v):
     return abs(at - 1) * 0.02 / (above - below)
 
 
-@settings(max_examples=40, deadline=None)
-@given(spectrum=spectra(max_dim=50, max_condition=1e6, zeros=True), beta=st.floats(0.0, 0.95))
-def test_hold_out_spectra_match_the_modal_operator(spectrum, beta):
-    """d up to 50, beta in [0, 0.95]: the formula's root is the root of the numerically built
-    diagonal + rank-one operator (not the secular equation) to 1e-8 relative.
+@settings(max_examples=25, deadline=None)
+@given(spectrum=spectra(max_dim=6, max_condition=1e6, zeros=True), beta=st.floats(0.0, 0.95),
+       seed=st.integers(0, 2**16))
+def test_hold_out_spectra_match_the_dense_operator(spectrum, beta, seed):
+    """d up to 6, beta in [0, 0.95]: the formula's root is the root of the FULL second-moment operator
+    S -> E[A S A^T] in a random eigenbasis (SecondMomentMap: the method's update coefficients and the
+    direction law's fourth moments in the original basis, dense eigenvalues; it shares nothing with the
+    engine's modal recursion or the secular equation) to 1e-8 relative. Larger d: the d = 50 cases below.
 
     Condition numbers stop at 1e6 here: a mode with eta*lambda ~ 1e-8 puts operator eigenvalues
     within ~1e-8 of the Perron root, which float64 eigenvalues cannot separate (the secular
     and 50-digit checks cover condition numbers up to 1e8)."""
     p = {GDM.symbol("beta"): beta}
     v = evaluate(GDM, {"beta": beta, "spectrum": spectrum})["eta_crit"]
-    active = [x for x in spectrum if x > 0]
-    assert _root_error(lambda e: ModalMap(GDM, GDM.symbol("eta"), e, p, active).spectral_radius(), v) < 1e-8
+    h = random_hessian([x for x in spectrum if x > 0], seed)   # null directions are neutral: dropped
+    assert _root_error(lambda e: SecondMomentMap(GDM, GDM.symbol("eta"), e, p, h).spectral_radius(), v) < 1e-8
+
+
+@settings(max_examples=20, deadline=None)
+@given(spectrum=spectra(max_dim=6, max_condition=1e4, zeros=False), beta=st.floats(0.0, 0.95),
+       factor=st.floats(0.3, 1.5), seed=st.integers(0, 2**16))
+def test_modal_operator_equals_the_dense_operator(spectrum, beta, factor, seed):
+    """The matrix-free modal map (which restates the engine's recursion, and is what the d = 1e4 case
+    below uses) has the spectral radius of the independent dense operator, below and above the root."""
+    p = {GDM.symbol("beta"): beta}
+    e = factor * evaluate(GDM, {"beta": beta, "spectrum": spectrum})["eta_crit"]
+    dense = SecondMomentMap(GDM, GDM.symbol("eta"), e, p, random_hessian(spectrum, seed)).spectral_radius()
+    assert ModalMap(GDM, GDM.symbol("eta"), e, p, spectrum).spectral_radius() == pytest.approx(dense, rel=1e-9)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -124,13 +140,20 @@ def test_commuting_preconditioner_is_exact():
 
 def test_non_commuting_preconditioner_breaks_the_formula():
     """The caveat, measured: with a random diagonal P and a dense H (eig(P^-1 H) fixed), the formula
-    misses the exact operator's threshold; here it over-estimates it by 1-10 per cent."""
+    misses the exact operator's threshold; here it over-estimates it on every seed.
+
+    Measured gaps (formula - exact) / exact for seeds 0..4: 8.9, 9.3, 1.1, 5.4, 9.5 % (mean 6.9 %). Each
+    is a deterministic function of the seeded (H, P) (operator eigenvalues and a brentq root to 1e-13),
+    so rounding moves them by ~1e-10; the band asserted is the measured range widened to whole per cent,
+    [1 %, 10 %] for each (a formula exact on some seed, or off by more than 10 %, fails) and
+    [5 %, 8 %] for the mean."""
     claim = ADAM.claims[0]
     gaps = []
     for seed in range(5):
         formula, exact = noncommuting_gap(ADAM, claim, {ADAM.symbol("beta1"): 0.9}, [4, 2, 1, 0.5, 0.2], seed)
         gaps.append((formula - exact) / exact)
-    assert sum(g > 0.01 for g in gaps) >= 4 and np.mean(gaps) > 0.03
+    assert all(0.01 <= g <= 0.10 for g in gaps), gaps
+    assert 0.05 <= np.mean(gaps) <= 0.08, gaps
 
 
 def test_caveat_is_visible_in_show(capsys):
@@ -155,7 +178,8 @@ def test_pairs_table_and_sweep(capsys, tmp_path):
     assert main(["eval", GDM.id, "--at", "spectrum=[4,2,1]", "--sweep", "beta=0:0.9:5", "--plot", str(plot),
                  "--json"]) == 0
     series = json.loads(capsys.readouterr().out)
-    assert series["compare"]["id"] == "heavy_ball.quadratic.critical_step" and plot.stat().st_size > 5000
+    assert series["compare"]["id"] == "heavy_ball.quadratic.critical_step"
+    png_content(plot, (6.0, 4.0))   # the sweep figure, drawn
     zo = series["values"]["eta_crit"]
     assert all(a > b for a, b in zip(zo, zo[1:]))
 

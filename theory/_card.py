@@ -11,7 +11,7 @@ import sympy as sp
 
 from theory._assume import holds, symbol_violation
 from theory._errors import CardError
-from theory._oracle import grad as _grad, oracle_calls, per_mode, precond as _precond
+from theory._oracle import grad as _grad, norm as _norm, oracle_calls, per_mode, precond as _precond
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,}$")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -169,6 +169,51 @@ RELATIONS = ("==", "<=", ">=", "<", ">")
 
 
 @dataclass(frozen=True)
+class ModifiedFlow:
+    """Backward error analysis: the card's discrete steps (step size ``step``) follow, up to order
+    ``order`` in the small parameters, the flow d x/dt = F(x) of a modified vector field.
+
+    The claim gives F one of two ways, in the oracle's vocabulary at the iterate x (the card's
+    first state variable): ``flow``, a vector expression (``-grad(x) - step/2*hvp(x, grad(x))``),
+    or ``loss``, a modified loss (``loss(x) + step/4*norm(grad(x))**2``); then
+    F = -``speed`` * grad(loss). ``small``: other parameters of the order of the step, with the
+    ratio to the step the error-order check uses (SAM's ``{rho: 1/2}``). A method with more state
+    (momentum, moments) is analysed on its slow manifold. The engine derives the field from the
+    update rule order by order; ``value`` (what tables and ``eval`` show) is, for a ``loss``, the
+    coefficient c of ``step * norm(grad(x))**2`` in it."""
+    name: str
+    step: sp.Symbol
+    flow: sp.Expr | None = None
+    loss: sp.Expr | None = None
+    speed: sp.Expr = sp.S.One
+    order: int = 1
+    small: Mapping[sp.Symbol, object] = field(default_factory=dict)
+    statement: str = ""
+    kind = "modified_flow"
+
+    def __post_init__(self) -> None:
+        for attr in ("flow", "loss"):
+            if getattr(self, attr) is not None:
+                object.__setattr__(self, attr, sp.S(getattr(self, attr)))
+        object.__setattr__(self, "speed", sp.S(self.speed))
+        object.__setattr__(self, "small", _frozen({k: sp.S(v) for k, v in self.small.items()}))
+
+    @property
+    def value(self) -> sp.Expr | None:
+        if self.loss is None:
+            return None
+        g2 = sp.Dummy("g2")
+        squares = {a: g2 for a in self.loss.atoms(sp.Pow)
+                   if a.exp == 2 and isinstance(a.base, _norm) and isinstance(a.base.args[0], _grad)}
+        body = sp.expand(self.loss.xreplace(squares))
+        return sp.simplify(sp.diff(body, g2, self.step).subs({g2: 0, self.step: 0}))
+
+    @property
+    def claimed(self) -> sp.Expr:
+        return self.loss if self.loss is not None else self.flow
+
+
+@dataclass(frozen=True)
 class Model:
     """A construction whose quantities a named numeric model computes (``numerics.MODELS``).
 
@@ -187,7 +232,7 @@ class Model:
         object.__setattr__(self, "data", _frozen(self.data))
 
 
-Claim = Union[Threshold, Identity, Bound, Observed, MeanSquareThreshold, Relation]
+Claim = Union[Threshold, Identity, Bound, Observed, MeanSquareThreshold, Relation, ModifiedFlow]
 
 SPECTRAL_FUNCTIONALS = ("trace", "max", "min", "dim")
 
@@ -441,6 +486,8 @@ class Card:
                 self._fail(f"relation {claim.name}: relation must be one of {' '.join(RELATIONS)}")
             if not 0 <= claim.tol < 1:
                 self._fail(f"relation {claim.name}: tol must be in [0, 1)")
+        elif isinstance(claim, ModifiedFlow):
+            self._validate_modified_flow(claim, declared)
         elif isinstance(claim, Observed):
             if self.simulation is None:
                 self._fail(f"observed claim {claim.name} needs a simulation")
@@ -450,6 +497,29 @@ class Card:
                 self._fail(f"observed claim {claim.name}: rtol must be in (0, 1)")
         else:
             self._fail(f"unknown claim kind {type(claim).__name__}")
+
+    def _validate_modified_flow(self, claim: ModifiedFlow, declared: set) -> None:
+        where = f"modified-flow claim {claim.name}"
+        if (claim.flow is None) == (claim.loss is None):
+            self._fail(f"{where}: give exactly one of flow= or loss=")
+        if not self.state or not self.update:
+            self._fail(f"{where} needs the update rule (state/update)")
+        if claim.step not in declared:
+            self._fail(f"{where}: step {claim.step} is not a declared parameter")
+        if not isinstance(claim.order, int) or not 1 <= claim.order <= 3:
+            self._fail(f"{where}: order must be 1, 2 or 3")
+        for sym, ratio in claim.small.items():
+            if sym not in declared or sym == claim.step:
+                self._fail(f"{where}: small parameter {sym} must be a declared parameter other than the step")
+            if ratio.free_symbols or not ratio.is_positive:
+                self._fail(f"{where}: the ratio {sym}/{claim.step} must be a positive number")
+        x = self.state[0]
+        self._declared(claim.claimed.free_symbols | claim.speed.free_symbols, declared | {x}, where)
+        if claim.speed.free_symbols & ({claim.step} | set(claim.small)):
+            self._fail(f"{where}: speed must not depend on the step or the small parameters")
+        if x not in claim.claimed.free_symbols:
+            self._fail(f"{where}: the claimed {'flow' if claim.flow is not None else 'loss'} must be written at "
+                       f"the iterate {x}")
 
     def _validate_simulation(self, sim: Simulation, declared: set) -> None:
         if sim.scenario and not NAME_PATTERN.match(sim.scenario):

@@ -59,9 +59,16 @@ def _r(obj) -> str:
     return repr(obj)
 
 
+def _flow_claim(c) -> tuple:
+    """What a modified-flow derivation also depends on: the claim's own field or loss (compared in the engine)."""
+    if getattr(c, "kind", "") != "modified_flow":
+        return ()
+    return (c.step, c.claimed, c.speed, c.order, tuple(c.small.items()))
+
+
 def key(card, claim) -> str:
     claims = tuple((c.name, c.kind, getattr(c, "param", None), getattr(c, "of", None), getattr(c, "derivation", None),
-                    getattr(c, "arguments", {}), getattr(c, "conditions", ())) for c in card.claims)
+                    getattr(c, "arguments", {}), getattr(c, "conditions", ()), _flow_claim(c)) for c in card.claims)
     model = (card.model.name, card.model.data, card.model.quantities) if card.model is not None else None
     est = card.estimator
     est_r = (est.symbol, est.at, est.directions, est.n, est.dim, est.preconditioned) if est is not None else None

@@ -7,6 +7,11 @@ A card writes its method once, with these functions standing for what the method
 - ``norm(v)``: the Euclidean norm of ``v`` (a scalar per run);
 - ``sign(v)``: SymPy's own ``sign``, elementwise.
 
+Claims about modified flows (backward error analysis) also use the loss and its higher
+derivatives at a point: ``loss(v)``, ``hvp(v, u)`` (the Hessian at v times u) and
+``d3(v, u, w)`` (the third-derivative tensor at v applied to u and w). Products and powers of
+vectors are elementwise; ``norm`` is the Euclidean norm.
+
 The same expression is used twice. The per-mode analysis (``per_mode``) works in one eigen-mode
 of the quadratic f(x) = 1/2 x^T H x: ``grad(v) -> lambda v`` (lambda the card's eigenvalue
 symbol), ``norm(v) -> |v|``, and ``precond(v) -> v`` with lambda an eigenvalue of
@@ -23,8 +28,12 @@ grad = sp.Function("grad")
 precond = sp.Function("precond")
 norm = sp.Function("norm")
 sign = sp.sign
+loss = sp.Function("loss")
+hvp = sp.Function("hvp")
+d3 = sp.Function("d3")
 
 ORACLE: dict[str, object] = {"grad": grad, "precond": precond, "norm": norm, "sign": sign}
+DERIVATIVES: dict[str, object] = {"loss": loss, "hvp": hvp, "d3": d3}  # for modified-flow claims
 _CALLS = (grad, precond, norm)
 
 

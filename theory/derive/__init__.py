@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sympy as sp
+
 from theory import _diskcache
 from theory._budget import stage
-from theory._card import Bound, Card, Claim, Identity, MeanSquareThreshold, Observed, Relation, Threshold
+from theory._card import (Bound, Card, Claim, Identity, MeanSquareThreshold, ModifiedFlow, Observed, Relation,
+                          Threshold)
 from theory._errors import DerivationError
 from theory.derive._base import Derived
 from theory.derive.cycles import symmetric_two_cycle
@@ -76,9 +79,9 @@ DERIVATIONS: dict[str, Callable[[Card, Identity], Derived]] = {
     "nearest_complex_zero": _nearest_zero,
 }
 # Topic modules add their own derivations (each exposes DERIVATIONS with the signature above).
-from theory.derive import implicit_bias, logcosh, minimalist, noisy_quadratic, preference, softmax  # noqa: E402,I001
+from theory.derive import implicit_bias, linear_transformer, logcosh, minimalist, noisy_quadratic, preference, sgd_noise, softmax  # noqa: E402,I001
 
-for _topic in (implicit_bias, logcosh, minimalist, noisy_quadratic, preference, softmax):
+for _topic in (implicit_bias, linear_transformer, logcosh, minimalist, noisy_quadratic, preference, sgd_noise, softmax):
     for _name, _fn in _topic.DERIVATIONS.items():
         if _name in DERIVATIONS:
             raise DerivationError(f"derivation {_name!r} is registered twice")
@@ -99,11 +102,43 @@ def _threshold(card: Card, claim: Threshold) -> Derived:
                     "candidates": result.candidates, "boundary": result.boundary})
 
 
+MODIFIED_FLOW_DIMENSION = 2  # the generic loss lives on R^2: enough to tell H^2 g from T[g, g] and to test curl
+
+
+def _modified_flow(card: Card, claim: ModifiedFlow) -> Derived:
+    """Backward error analysis of the card's own update rule, compared with the claim order by order."""
+    from theory.derive import modified_flow as bea
+    with stage("modified flow: the recursion"):
+        mf = bea.modified_field(card.state, card.update, claim.step, claim.order, tuple(claim.small),
+                                d=MODIFIED_FLOW_DIMENSION)
+    x = card.state[0]
+    with stage("modified flow: the claim in the same vocabulary"):
+        claimed = bea.claimed_field(claim, x, mf)
+    with stage("modified flow: derived - claimed, simplified"):
+        agrees = [all(sp.simplify(a - b) == 0 for a, b in zip(mf.field[k], claimed[k])) for k in range(claim.order + 1)]
+    with stage("modified flow: gradient fields and the modified loss"):
+        gradient = [bea.curl_free(f, mf.coords) for f in mf.field]
+        fitted = bea.fit_loss(mf, x) if all(gradient) else None
+    with stage("modified flow: the one-dimensional form"):
+        one_d = bea.modified_field(card.state, card.update, claim.step, claim.order, tuple(claim.small), d=1)
+        display = bea.one_dimensional(one_d.field, one_d.coords, one_d.L)
+    value = None
+    if fitted is not None:
+        speed, modified = fitted
+        probe = ModifiedFlow(claim.name, claim.step, loss=modified, speed=speed, order=claim.order)
+        value = probe.value
+    return Derived(claim.name, "backward_error_analysis", value,
+                   {"field": mf.field, "claimed": claimed, "agrees": agrees, "gradient": gradient,
+                    "speed": fitted[0] if fitted else None, "loss": fitted[1] if fitted else None,
+                    "one_dimensional": display, "coords": mf.coords, "L": mf.L, "slow": mf.slow})
+
+
 def derive_claim(card: Card, claim: Claim) -> Derived:
     """Derive one claim's quantity from the card's data (cached on the map, not on the claim value)."""
     key = (card.id, card.state, card.mode_update, tuple(card.branch.items()), card.assumptions, card.estimator,
            claim.name, claim.kind, getattr(claim, "param", None), getattr(claim, "of", None),
-           getattr(claim, "derivation", None), tuple(getattr(claim, "arguments", {}).items()))
+           getattr(claim, "derivation", None), tuple(getattr(claim, "arguments", {}).items()),
+           _diskcache._flow_claim(claim))
     if key in _CACHE:
         return _CACHE[key]
     disk_key = _diskcache.key(card, claim)
@@ -129,6 +164,8 @@ def _derive_uncached(card: Card, claim: Claim) -> Derived:
     elif isinstance(claim, Bound):
         inner = derive_claim(card, card.claim(claim.of))
         out = Derived(claim.name, f"bound on {claim.of}", inner.value, {"of": claim.of})
+    elif isinstance(claim, ModifiedFlow):
+        out = _modified_flow(card, claim)
     elif isinstance(claim, Observed):
         out = Derived(claim.name, "simulation only", None)
     elif isinstance(claim, Relation):

@@ -38,17 +38,25 @@ class ModeOperator:
 
 
 def _linear_parts(state, update, g, at):
-    zero = {g: 0}
     F = sp.Matrix(update).jacobian(state).applyfunc(sp.simplify)
     b = sp.Matrix(update).jacobian([g]).applyfunc(sp.simplify)
     a = sp.Matrix([at]).jacobian(state).T.applyfunc(sp.simplify)
     for part, what in ((F, "state"), (b, "the gradient estimate"), (a, "the evaluation point")):
         if part.free_symbols & (set(state) | {g}):
             raise DerivationError(f"the update is not linear in {what}")
-    rest = sp.Matrix(update).subs(zero) - F * sp.Matrix(state)
-    if any(sp.simplify(e) != 0 for e in rest):
+    if _constant_terms(update, F, state, g):
         raise DerivationError("the update has a constant term; mean-square analysis needs a linear map")
+    if _constant_terms([at], a.T, state, g):
+        raise DerivationError("the gradient estimate's point has a constant term; mean-square analysis needs it "
+                              "linear in the state")
     return F, b, a
+
+
+def _constant_terms(update, F, state, g) -> list[sp.Expr]:
+    """The nonzero parts of the update that are neither linear in the state nor in the gradient
+    estimate (a linear map has none)."""
+    rest = sp.Matrix(update).subs({g: 0}) - F * sp.Matrix(state)
+    return [e for e in (sp.simplify(r) for r in rest) if e != 0]
 
 
 def mode_operator(state: Sequence[sp.Symbol], update: Sequence[sp.Expr], g: sp.Symbol, at: sp.Expr,
