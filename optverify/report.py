@@ -80,6 +80,9 @@ def _claim_math(card: Card, claim) -> str:
                                                                                        evaluate=False))
     if isinstance(claim, Observed) and claim.value is None:
         return f"<p>{html.escape(claim.statement)}</p>"
+    if claim.kind == "modified_flow":  # the modified loss or field, as claimed (oracle names spelled out)
+        lhs = sp.Symbol("Ltilde") if claim.loss is not None else sp.Symbol("xdot")
+        return mathml(sp.Eq(lhs, claim.claimed, evaluate=False))
     value = getattr(claim, "value", None)
     return mathml(sp.Eq(sp.Symbol(claim.name), value, evaluate=False)) if value is not None else ""
 
@@ -107,11 +110,13 @@ def card_page(card: Card, result: dict | None, footer: str, figure: str | None =
         parts.append(f"<div class=\"claim\">{_claim_math(card, claim)}</div>")
         parts.append(f"<p><small>{html.escape(claim_statement(card, claim))}</small></p>")
     if result is not None:
-        rows = "".join(f"<tr><td>{html.escape(c['name'])}</td><td class=\""
+        rows = "".join(f"<tr><td>{html.escape(c['name'])}</td><td>{html.escape(str(c.get('route') or ''))}</td>"
+                       f"<td>{'' if c.get('examples') is None else c['examples']}</td><td class=\""
                        f"{'ok' if c['passed'] else 'na' if c['passed'] is None else 'fail'}\">"
-                       f"{'ok' if c['passed'] else '--' if c['passed'] is None else 'FAIL'}</td>"
-                       f"<td>{html.escape(c['detail'])}</td></tr>" for c in result["checks"])
-        parts.append(f"<h2>Checks</h2><table><tr><th>check</th><th>verdict</th><th>detail</th></tr>{rows}</table>")
+                       f"{'ok' if c['passed'] else '--' if c['passed'] is None else 'inconclusive' if c.get('inconclusive') else 'FAIL'}"
+                       f"</td><td>{html.escape(c['detail'])}</td></tr>" for c in result["checks"])
+        parts.append("<h2>Checks</h2><table><tr><th>check</th><th>route</th><th>examples</th><th>verdict</th>"
+                     f"<th>detail</th></tr>{rows}</table>")
     if figure:
         parts.append(f"<h2>Simulation</h2><img src=\"{html.escape(figure)}\" alt=\"simulation of {html.escape(card.id)}\" "
                      "style=\"max-width:100%\">")

@@ -11,7 +11,7 @@ import pytest
 from optverify.cli import main
 
 CARDS = ["gd.quadratic.critical_step", "heavy_ball.quadratic.critical_step", "zo_gd.quadratic.ms_critical_step",
-         "rlhf_dpo.policy_misspecified", "sam.quadratic.two_cycle"]
+         "rlhf_dpo.policy_misspecified", "sam.quadratic.two_cycle", "heavy_ball.smooth.modified_loss"]
 
 
 def _browser():
@@ -59,6 +59,8 @@ def test_report_pages_load_and_math_renders(tmp_path, capsys):
                 for m in maths:  # rendered, not just present: a real box around the formula
                     size = m.size
                     assert size["width"] > 20 and size["height"] > 8, (page.name, size)
+                headers = [th.text for th in driver.find_elements(By.TAG_NAME, "th")]
+                assert headers[:4] == ["check", "route", "examples", "verdict"], headers  # which route, how much evidence
                 fracs = driver.find_elements(By.TAG_NAME, "mfrac")
                 assert all(f.size["height"] > 15 for f in fracs)  # a fraction stacks (two lines of math)
             assert driver.save_screenshot(str(shots / (page.stem + ".png")))
