@@ -30,7 +30,7 @@ SLOPE_TOL = 0.15
 RTOL_POINTS = 1e-9
 
 
-def test_loss(d: int, seed: int) -> tuple[tuple[sp.Symbol, ...], sp.Expr]:
+def smooth_test_loss(d: int, seed: int) -> tuple[tuple[sp.Symbol, ...], sp.Expr]:
     """A smooth test loss on R^d: a random positive-definite quadratic, a quartic and a sine term."""
     rng = np.random.default_rng(seed)
     th = tuple(sp.Symbol(f"t{i}", real=True) for i in range(d))
@@ -158,7 +158,7 @@ def slope(hs, errors) -> float:
 def error_order(card: Card, claim: ModifiedFlow, params: Mapping[sp.Symbol, float], d: int, seed: int,
                 aux_start=None, h0: float | None = None, horizon: float = 0.5, history: int = 50) -> dict:
     """Measured error slopes of the discrete steps against the claimed flow and the plain flow."""
-    coords, expr = test_loss(d, seed)
+    coords, expr = smooth_test_loss(d, seed)
     conc = Concrete(coords, expr)
     rng = np.random.default_rng(seed + 1)
     x0 = rng.uniform(-0.8, 0.8, size=d)
@@ -229,7 +229,7 @@ def checks(card: Card, claim: ModifiedFlow, derived, examples: int, seed: int, c
     # random points: the difference on concrete losses, searched by hypothesis (a counterexample shrinks)
     coords, L = details["coords"], details["L"]
     d = len(coords)
-    conc = Concrete(*test_loss(d, seed))
+    conc = Concrete(*smooth_test_loss(d, seed))
     diffs = []
     for k in range(claim.order + 1):
         diffs += [sp.expand(a - b) for a, b in zip(details["field"][k], details["claimed"][k])]
@@ -323,7 +323,7 @@ def _order_check(card: Card, claim: ModifiedFlow, derived, seed: int) -> CheckRe
     for d in (2, 3):
         aux = []
         if len(card.state) > 1:
-            conc = Concrete(*test_loss(d, seed + d))
+            conc = Concrete(*smooth_test_loss(d, seed + d))
             details = derived.details
             aux = [_zero_step(details["slow"][a][0][0], details["coords"], details["L"], conc, params)
                    for a in card.state[1:]]
