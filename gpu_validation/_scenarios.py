@@ -76,12 +76,18 @@ Scenario = Callable[..., ScenarioResult]
 
 
 def scenarios() -> dict[str, Scenario]:
-    from gpu_validation import (_implicit_bias_sim, _linear_transformer_sim, _logcosh_sim, _minimalist_sim,
-                                _noisy_quadratic_sim, _preference_sim, _sgd_interpolation_sim, _softmax_sim,
-                                _zo_network_sim)
+    """Every module of ``gpu_validation`` with a ``SCENARIOS`` dict, found by name (a new topic is one file)."""
+    import importlib
+    import pkgutil
+
+    import gpu_validation
     out: dict[str, Scenario] = {}
-    for topic in (_implicit_bias_sim, _linear_transformer_sim, _logcosh_sim, _minimalist_sim, _noisy_quadratic_sim,
-                  _preference_sim, _sgd_interpolation_sim, _softmax_sim, _zo_network_sim):
+    for info in sorted(pkgutil.iter_modules(gpu_validation.__path__), key=lambda i: i.name):
+        if not info.name.endswith("_sim"):
+            continue
+        topic = importlib.import_module(f"gpu_validation.{info.name}")
+        if not hasattr(topic, "SCENARIOS"):
+            continue
         for name, fn in topic.SCENARIOS.items():
             if name in out:
                 raise RuntimeError(f"scenario {name!r} is registered twice")

@@ -563,9 +563,9 @@ IDENTITY_NUMERICS: dict[str, Callable[..., list[CheckResult]]] = {
 
 
 def _merge_topics() -> None:
-    from numerics import _implicit_bias, _linear_transformer, _logcosh, _minimalist, _noisy_quadratic, _preference, _sgd_interpolation, _softmax
-    for topic in (_implicit_bias, _linear_transformer, _logcosh, _minimalist, _noisy_quadratic, _preference, _sgd_interpolation, _softmax):
-        for name, fn in topic.IDENTITY_NUMERICS.items():
+    from numerics._models import topic_modules
+    for topic in topic_modules():
+        for name, fn in getattr(topic, "IDENTITY_NUMERICS", {}).items():
             if name in IDENTITY_NUMERICS and IDENTITY_NUMERICS[name] is not fn:
                 raise RuntimeError(f"identity numeric route {name!r} is registered twice")
             IDENTITY_NUMERICS[name] = fn

@@ -33,10 +33,24 @@ class NumericModel:
     description: str = ""
 
 
+def topic_modules() -> list:
+    """Every module of ``numerics`` that registers models or identity routes (``MODELS`` /
+    ``IDENTITY_NUMERICS``), found by name: a new topic is one new file."""
+    import importlib
+    import pkgutil
+
+    import numerics
+    out = []
+    for info in sorted(pkgutil.iter_modules(numerics.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"numerics.{info.name}")
+        if hasattr(module, "MODELS") or hasattr(module, "IDENTITY_NUMERICS"):
+            out.append(module)
+    return out
+
+
 def _registry() -> dict[str, NumericModel]:
-    from numerics import _implicit_bias, _linear_transformer, _logcosh, _minimalist, _noisy_quadratic, _preference, _sgd_interpolation, _softmax
     out: dict[str, NumericModel] = {}
-    for topic in (_implicit_bias, _linear_transformer, _logcosh, _minimalist, _noisy_quadratic, _preference, _sgd_interpolation, _softmax):
+    for topic in topic_modules():
         for name, model in getattr(topic, "MODELS", {}).items():
             if name in out:
                 raise RuntimeError(f"numeric model {name!r} is registered twice")

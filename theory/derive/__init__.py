@@ -78,14 +78,20 @@ DERIVATIONS: dict[str, Callable[[Card, Identity], Derived]] = {
     "equal_spectrum_root": _equal_spectrum,
     "nearest_complex_zero": _nearest_zero,
 }
-# Topic modules add their own derivations (each exposes DERIVATIONS with the signature above).
-from theory.derive import implicit_bias, linear_transformer, logcosh, minimalist, noisy_quadratic, preference, sgd_noise, softmax  # noqa: E402,I001
+# Topic modules add their own derivations: every module of this package with a ``DERIVATIONS`` dict
+# (signature above) is found by name, so a new topic is one new file.
+def _discover() -> None:
+    import importlib
+    import pkgutil
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        topic = importlib.import_module(f"{__name__}.{info.name}")
+        for name, fn in getattr(topic, "DERIVATIONS", {}).items():
+            if name in DERIVATIONS and DERIVATIONS[name] is not fn:
+                raise DerivationError(f"derivation {name!r} is registered twice")
+            DERIVATIONS[name] = fn
 
-for _topic in (implicit_bias, linear_transformer, logcosh, minimalist, noisy_quadratic, preference, sgd_noise, softmax):
-    for _name, _fn in _topic.DERIVATIONS.items():
-        if _name in DERIVATIONS:
-            raise DerivationError(f"derivation {_name!r} is registered twice")
-        DERIVATIONS[_name] = _fn
+
+_discover()
 
 _CACHE: dict[tuple, Derived] = {}
 
