@@ -17,20 +17,13 @@ from __future__ import annotations
 import math
 
 from gpu_validation._device import pick_device
-from gpu_validation._scenarios import Curve, Panel, ScenarioResult
+from gpu_validation._scenarios import Curve, Panel, ScenarioResult, scenario_point
 from gpu_validation._simulate import Verdict, versions
 from numerics import validate_point
 from theory import Card, InputError, Observed
 
 
-def _point(card: Card, at) -> dict[str, float]:
-    """The card's simulation bindings with the user's overrides, checked against the assumptions."""
-    bindings = {s.name: float(v) for s, v in card.simulation.at.items()}
-    for name, value in (at or {}).items():
-        bindings[name] = value
-    point, _ = validate_point(card, bindings, claims=[c for c in card.claims if isinstance(c, Observed)],
-                              require=False)
-    return {s.name: float(v) for s, v in point.items()}
+_point = scenario_point
 
 
 def _opt(card: Card, name: str) -> float:

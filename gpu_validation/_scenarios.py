@@ -75,6 +75,18 @@ class ScenarioResult:
 Scenario = Callable[..., ScenarioResult]
 
 
+def scenario_point(card, at) -> dict[str, float]:
+    """A scenario's parameter values by name: the card's simulation bindings with the user's
+    ``--at`` overrides, checked against the card's assumptions."""
+    from numerics import validate_point
+    from theory import Observed
+    bindings = {s.name: float(v) for s, v in card.simulation.at.items()}
+    bindings.update(at or {})
+    point, _ = validate_point(card, bindings, claims=[c for c in card.claims if isinstance(c, Observed)],
+                              require=False)
+    return {s.name: float(v) for s, v in point.items()}
+
+
 def scenarios() -> dict[str, Scenario]:
     """Every module of ``gpu_validation`` with a ``SCENARIOS`` dict, found by name (a new topic is one file)."""
     import importlib

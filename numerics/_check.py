@@ -737,6 +737,9 @@ def routes_of(card: Card, claim: Claim) -> list[str]:
         out = ["symbolic", "random_points", "hypothesis_spectral", "mpmath_root"]
     elif claim.kind == "modified_flow":
         out = ["symbolic", "hypothesis_points", "quadratic_exact", "error_order"]
+    elif claim.kind == "worst_case":
+        from numerics._worst_case import routes as worst_case_routes
+        out = worst_case_routes(claim)
     else:
         out = ["symbolic", "random_points", "hypothesis_points"]
         if isinstance(claim, Identity):
@@ -854,6 +857,9 @@ def _check_claim(card: Card, claim: Claim, derived: Derived | None, *, examples:
     if claim.kind == "modified_flow":
         from numerics._modified_flow import checks as modified_flow_checks
         return modified_flow_checks(card, claim, derived, examples, seed, count)
+    if claim.kind == "worst_case":
+        from numerics._worst_case import checks as worst_case_checks
+        return worst_case_checks(card, claim, derived, examples, seed, count)
     results = [_symbolic(claim, derived), _random_points(card, claim, derived, count, seed)]
     with np.errstate(all="ignore"):
         if isinstance(claim, Threshold):

@@ -15,5 +15,14 @@ def _lambdify(args: tuple[sp.Symbol, ...], expr: sp.Basic, module: str):
 
 
 def compiled(expr: sp.Basic, args: Sequence[sp.Symbol], module: str = "numpy"):
-    """A cached numeric callable of ``expr`` over ``args`` (``module``: numpy or mpmath)."""
-    return _lambdify(tuple(args), sp.S(expr), module)
+    """A cached numeric callable of ``expr`` over ``args`` (``module``: numpy or mpmath). A finite
+    ``Sum`` (e.g. over the steps of a schedule) runs as its own loop: its bounds are taken as
+    integers, so an integral float argument (n = 8.0) is passed as 8."""
+    expr = sp.S(expr)
+    if module == "numpy" and expr.has(sp.Sum):
+        fn = _lambdify(tuple(args), expr, "math")
+
+        def with_integer_bounds(*values):
+            return fn(*[int(v) if isinstance(v, float) and v.is_integer() else v for v in values])
+        return with_integer_bounds
+    return _lambdify(tuple(args), expr, module)

@@ -24,7 +24,7 @@ from scipy.integrate import solve_ivp
 from numerics._result import CheckResult
 from theory import Card
 from theory._card import ModifiedFlow
-from theory._oracle import d3, grad, hvp, loss, norm
+from theory._oracle import batches, d3, grad, hvp, loss, norm
 
 SLOPE_TOL = 0.15
 RTOL_POINTS = 1e-9
@@ -45,11 +45,37 @@ def smooth_test_loss(d: int, seed: int) -> tuple[tuple[sp.Symbol, ...], sp.Expr]
     return th, expr
 
 
-class Concrete:
-    """Update rules and claims on one concrete loss, as SymPy expressions in its coordinates."""
+def minibatch_losses(coords, expr, m: int, seed: int) -> list[sp.Expr]:
+    """m minibatch losses whose mean is ``expr``: expr plus smooth perturbations (a random quadratic
+    and a sine each) with zero mean over the minibatches."""
+    rng = np.random.default_rng(seed + 7919)
+    d = len(coords)
+    bumps = []
+    for _ in range(m):
+        q = rng.normal(size=(d, d))
+        bump = sum(sp.Rational(round(q[i, j] * 300), 1000) * coords[i] * coords[j] for i in range(d) for j in range(d))
+        bump += sp.Rational(round(rng.uniform(0.1, 0.4) * 1000), 1000) * sp.sin(
+            sum(sp.Rational(round(rng.normal() * 100), 100) * t for t in coords) + sp.Rational(round(rng.normal() * 100), 100))
+        bump += sum(sp.Rational(round(rng.normal() * 500), 1000) * t for t in coords)
+        bumps.append(bump)
+    mean = sp.Add(*bumps) / m
+    return [expr + b - mean for b in bumps]
 
-    def __init__(self, coords, expr):
+
+def concrete_for(card: Card, d: int, seed: int) -> "Concrete":
+    """The concrete test loss of a card's checks (with minibatch losses for a minibatch rule)."""
+    coords, expr = smooth_test_loss(d, seed)
+    used = batches(card.update)
+    return Concrete(coords, expr, minibatch_losses(coords, expr, max(used), seed) if used else ())
+
+
+class Concrete:
+    """Update rules and claims on one concrete loss, as SymPy expressions in its coordinates
+    (``parts``: the minibatch losses of a minibatch rule, whose mean is the loss)."""
+
+    def __init__(self, coords, expr, parts=()):
         self.coords, self.L = coords, expr
+        self.parts = [(p, [sp.diff(p, c) for c in coords]) for p in parts]
         self.g = [sp.diff(expr, c) for c in coords]
         self.H = [[sp.diff(gi, c) for c in coords] for gi in self.g]
         self.T = [[[sp.diff(hij, c) for c in coords] for hij in row] for row in self.H]
@@ -75,9 +101,11 @@ class Concrete:
             return _zip(base, ex, lambda p, q: p ** q)
         n = len(self.coords)
         if isinstance(e, grad):
-            return self._at(self.g, self.value(e.args[0], env))
+            g = self.g if len(e.args) == 1 else self.parts[int(e.args[1]) - 1][1]
+            return self._at(g, self.value(e.args[0], env))
         if isinstance(e, loss):
-            return self._at([self.L], self.value(e.args[0], env))[0]
+            ell = self.L if len(e.args) == 1 else self.parts[int(e.args[1]) - 1][0]
+            return self._at([ell], self.value(e.args[0], env))[0]
         if isinstance(e, hvp):
             point, u = self.value(e.args[0], env), self.value(e.args[1], env)
             rows = [self._at(r, point) for r in self.H]
@@ -109,31 +137,77 @@ def _vector_symbols(name: str, d: int) -> list[sp.Symbol]:
     return [sp.Symbol(f"{name}__{i}", real=True) for i in range(d)]
 
 
+_NUMPY_FUNCTIONS = {"sin": np.sin, "cos": np.cos, "exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt,
+                    "sign": np.sign, "Abs": np.abs, "cosh": np.cosh, "sinh": np.sinh, "atan": np.arctan}
+
+
 def compiled_step(card: Card, conc: Concrete, params: Mapping[sp.Symbol, float]):
-    """The card's update rule on the concrete loss: (state vectors) -> next state vectors (NumPy)."""
-    d = len(conc.coords)
-    syms = {s: _vector_symbols(s.name, d) for s in card.state}
-    env = {s: v for s, v in syms.items()}
-    env.update({p: sp.Float(v) for p, v in params.items()})
-    images = [conc.value(u, env) for u in card.update]
-    flat_in = [c for s in card.state for c in syms[s]]
-    flat_out = [c for img in images for c in (img if isinstance(img, list) else [img] * d)]
-    fn = sp.lambdify(flat_in, flat_out, "numpy")
+    """The card's update rule on the concrete loss: (state vectors) -> next state vectors (NumPy).
+
+    The rule's expression tree is interpreted numerically (an oracle call evaluates the concrete
+    loss's compiled gradient at the numeric point), so nested calls (an epoch of minibatch steps,
+    SAM's ascent point) cost one gradient each, never a symbolic composition."""
+    coords = list(conc.coords)
+    grads = {None: sp.lambdify(coords, conc.g, "numpy")}
+    losses = {None: sp.lambdify(coords, conc.L, "numpy")}
+    for k, (part, g) in enumerate(conc.parts, start=1):
+        grads[k], losses[k] = sp.lambdify(coords, g, "numpy"), sp.lambdify(coords, part, "numpy")
+    values = {p: float(v) for p, v in params.items()}
+
+    def ev(e, env, memo):
+        if e in env:
+            return env[e]
+        if e in memo:
+            return memo[e]
+        if isinstance(e, sp.Symbol):
+            if e not in values:
+                raise ValueError(f"the update rule needs a value for {e}")
+            out = values[e]
+        elif e.is_Number or e.is_NumberSymbol:
+            out = float(e)
+        elif isinstance(e, sp.Add):
+            out = sum((ev(a, env, memo) for a in e.args[1:]), ev(e.args[0], env, memo))
+        elif isinstance(e, sp.Mul):
+            out = ev(e.args[0], env, memo)
+            for a in e.args[1:]:
+                out = out * ev(a, env, memo)
+        elif isinstance(e, sp.Pow):
+            out = np.power(ev(e.base, env, memo), ev(e.exp, env, memo))
+        elif isinstance(e, (grad, loss)):
+            point = np.asarray(ev(e.args[0], env, memo), dtype=float)
+            k = int(e.args[1]) if len(e.args) == 2 else None
+            fn = (grads if isinstance(e, grad) else losses)[k]
+            out = np.asarray(fn(*point), dtype=float) if isinstance(e, grad) else float(fn(*point))
+        elif isinstance(e, norm):
+            out = float(np.linalg.norm(ev(e.args[0], env, memo)))
+        elif isinstance(e, sp.Function) and len(e.args) == 1 and type(e).__name__ in _NUMPY_FUNCTIONS:
+            out = _NUMPY_FUNCTIONS[type(e).__name__](ev(e.args[0], env, memo))
+        else:
+            raise ValueError(f"{e}: not supported on a concrete loss")
+        memo[e] = out
+        return out
+
+    d = len(coords)
 
     def step(state: list[np.ndarray]) -> list[np.ndarray]:
-        out = np.asarray(fn(*np.concatenate(state)), dtype=float)
-        return [out[i * d:(i + 1) * d] for i in range(len(card.state))]
+        env = {s: np.asarray(v, dtype=float) for s, v in zip(card.state, state)}
+        memo: dict = {}
+        return [np.broadcast_to(np.asarray(ev(u, env, memo), dtype=float), (d,)).copy() for u in card.update]
     return step
 
 
 def compiled_field(claim: ModifiedFlow, x: sp.Symbol, conc: Concrete, params: Mapping[sp.Symbol, float],
                    plain: bool = False):
-    """The claimed field F(theta) on the concrete loss (NumPy); ``plain``: the gradient flow
-    -speed * grad L instead (the baseline whose error order is lower)."""
+    """The claimed field F(theta) on the concrete loss (NumPy); ``plain``: its zero-step part
+    instead (the step and the small parameters set to 0: for a modified loss the gradient flow
+    -speed * grad L, for Adam the memoryless flow -g/sqrt(g^2 + eps)), the baseline whose error
+    order is lower."""
     th = list(conc.coords)
+    if plain:
+        params = {**params, claim.step: 0.0, **{s: 0.0 for s in claim.small}}
     env = {x: th, **{p: sp.Float(v) for p, v in params.items()}}
     speed = sp.S(claim.speed).xreplace(env)
-    if plain:
+    if plain and claim.flow is None:
         comps = [-speed * gi for gi in conc.g]
     elif claim.flow is not None:
         comps = conc.value(claim.flow, env)
@@ -142,6 +216,15 @@ def compiled_field(claim: ModifiedFlow, x: sp.Symbol, conc: Concrete, params: Ma
         comps = [-speed * sp.diff(ell, c) for c in th]
     fn = sp.lambdify(th, comps, "numpy")
     return lambda theta: np.asarray(fn(*theta), dtype=float)
+
+
+def _flow_points(field, x0, h, n):
+    """The flow's points at t = 0, h, ..., n h (one DOP853 integration, rtol 1e-13, dense output)."""
+    ts = h * np.arange(n + 1)
+    sol = solve_ivp(lambda _t, y: field(y), (0.0, ts[-1]), x0, method="DOP853", rtol=1e-13, atol=1e-15, t_eval=ts)
+    if not sol.success:
+        raise FloatingPointError(sol.message)
+    return [sol.y[:, j] for j in range(n + 1)]
 
 
 def _flow(field, x0, t):
@@ -158,8 +241,8 @@ def slope(hs, errors) -> float:
 def error_order(card: Card, claim: ModifiedFlow, params: Mapping[sp.Symbol, float], d: int, seed: int,
                 aux_start=None, h0: float | None = None, horizon: float = 0.5, history: int = 50) -> dict:
     """Measured error slopes of the discrete steps against the claimed flow and the plain flow."""
-    coords, expr = smooth_test_loss(d, seed)
-    conc = Concrete(coords, expr)
+    conc = concrete_for(card, d, seed)
+    coords = conc.coords
     rng = np.random.default_rng(seed + 1)
     x0 = rng.uniform(-0.8, 0.8, size=d)
     x = card.state[0]
@@ -168,7 +251,12 @@ def error_order(card: Card, claim: ModifiedFlow, params: Mapping[sp.Symbol, floa
     speed = float(sp.S(claim.speed).subs(base))
     hess = np.array(sp.lambdify(coords, conc.H, "numpy")(*x0), dtype=float)
     scale = speed * max(1.0, float(np.linalg.norm(hess, 2)))
-    h0 = h0 or (0.08 if multi else 0.2) / scale
+    if h0 is None:
+        # a method with memory (momentum, moment EMAs) is expanded in h / (1 - rho), rho the largest
+        # contraction of its state at zero step (heavy ball: beta; Adam: max(beta1, beta2)): the
+        # step range starts inside that regime, not only inside the loss's curvature scale
+        memory = _memory(card, conc, base, claim.step, x0, aux_start) if multi else 1.0
+        h0 = (0.08 / memory if multi else 0.2) / scale
     hs = [h0 / 2 ** j for j in range(4)]
     errors, plain_errors = [], []
     for h in hs:
@@ -187,9 +275,7 @@ def error_order(card: Card, claim: ModifiedFlow, params: Mapping[sp.Symbol, floa
         for f in (field, gf):
             # the auxiliary state run along the flow's own points (from its zero-step value), so the
             # method starts on its slow manifold; then the method and the flow from the last point
-            path = [x0]
-            for _ in range(warm):
-                path.append(_flow(f, path[-1], h))
+            path = _flow_points(f, x0, h, warm)
             state = [path[0]] + [np.asarray(a(path[0]), dtype=float) for a in aux_start]
             for j in range(warm):
                 state = [path[j + 1]] + step(state)[1:]
@@ -205,14 +291,47 @@ def error_order(card: Card, claim: ModifiedFlow, params: Mapping[sp.Symbol, floa
             "kind": "global, fixed horizon" if multi else "local, one step"}
 
 
-def _concretise(exprs, coords, L, conc: Concrete) -> list[sp.Expr]:
-    """Engine expressions (in the generic loss L of the engine's coordinates) on a concrete loss of
-    the same dimension, in the concrete coordinates."""
+def _memory(card: Card, conc: Concrete, params, step_symbol, x0, aux_start) -> float:
+    """1 / (1 - rho): rho the largest modulus among the zero-step map's Jacobian eigenvalues other
+    than the position's 1s, by central differences at (x0, the slow manifold's zero-step state)."""
+    step = compiled_step(card, conc, {**params, step_symbol: 0.0})
+    state = [np.asarray(x0, dtype=float)] + [np.asarray(a(x0), dtype=float) for a in (aux_start or [])]
+    if len(state) != len(card.state):
+        return 1.0
+    flat = np.concatenate(state)
+    sizes = [len(s) for s in state]
+
+    def f(z):
+        parts = np.split(z, np.cumsum(sizes)[:-1])
+        return np.concatenate(step(list(parts)))
+    eps = 1e-6
+    J = np.empty((flat.size, flat.size))
+    for i in range(flat.size):
+        e = np.zeros_like(flat)
+        e[i] = eps
+        J[:, i] = (f(flat + e) - f(flat - e)) / (2 * eps)
+    moduli = sorted(np.abs(np.linalg.eigvals(J)))
+    rest = moduli[:flat.size - len(x0)]  # the position's d unit eigenvalues are the largest
+    rho = max(rest) if rest else 0.0
+    return 1.0 / max(1.0 - min(rho, 0.999), 1e-3)
+
+
+def _concretise(exprs, coords, L, conc: Concrete, parts=()) -> list[sp.Expr]:
+    """Engine expressions (in the generic loss L of the engine's coordinates, or its generic
+    minibatch losses ``parts``) on a concrete loss of the same dimension, in the concrete coordinates."""
     if len(coords) != len(conc.coords):
         raise ValueError("the concrete loss must have the engine's dimension")
-    in_engine = conc.L.xreplace(dict(zip(conc.coords, coords)))
+    to_engine = dict(zip(conc.coords, coords))
+    pairs = [(Lk, ck.xreplace(to_engine)) for Lk, (ck, _) in zip(parts, conc.parts)] if parts else \
+        [(L, conc.L.xreplace(to_engine))]
     back = dict(zip(coords, conc.coords))
-    return [sp.S(e).subs(L, in_engine).doit().xreplace(back) for e in exprs]
+    out = []
+    for e in exprs:
+        e = sp.S(e)
+        for generic, concrete in pairs:
+            e = e.subs(generic, concrete)
+        out.append(e.doit().xreplace(back))
+    return out
 
 
 def checks(card: Card, claim: ModifiedFlow, derived, examples: int, seed: int, count: int) -> list[CheckResult]:
@@ -229,12 +348,13 @@ def checks(card: Card, claim: ModifiedFlow, derived, examples: int, seed: int, c
     # random points: the difference on concrete losses, searched by hypothesis (a counterexample shrinks)
     coords, L = details["coords"], details["L"]
     d = len(coords)
-    conc = Concrete(*smooth_test_loss(d, seed))
+    conc = concrete_for(card, d, seed)
     diffs = []
     for k in range(claim.order + 1):
         diffs += [sp.expand(a - b) for a, b in zip(details["field"][k], details["claimed"][k])]
-    concrete = _concretise(diffs, coords, L, conc)
-    scale_exprs = _concretise([c for k in range(claim.order + 1) for c in details["field"][k]], coords, L, conc)
+    parts = details.get("batches", ())
+    concrete = _concretise(diffs, coords, L, conc, parts)
+    scale_exprs = _concretise([c for k in range(claim.order + 1) for c in details["field"][k]], coords, L, conc, parts)
     params = [s for s in card.symbols if any(s in e.free_symbols for e in concrete + scale_exprs)]
     fn = sp.lambdify(list(conc.coords) + params, concrete, "numpy")
     size = sp.lambdify(list(conc.coords) + params, scale_exprs, "numpy")
@@ -274,6 +394,10 @@ def _quadratic_check(card: Card, claim: ModifiedFlow, seed: int, count: int) -> 
     parameter points."""
     from theory.derive.modified_flow import ModifiedField, claimed_field, generic_loss, quadratic_rates
     lam = card.eigenvalue
+    if batches(card.update):
+        return CheckResult("quadratic_exact", None, "a minibatch rule: minibatch quadratics with their own "
+                           "curvature have no single per-mode exact flow to compare with", claim.name,
+                           route="quadratic_exact")
     rates = quadratic_rates(card.state, card.mode_update, claim.step, claim.order, tuple(claim.small))
     if rates is None or lam is None:
         return CheckResult("quadratic_exact", None, "the per-mode rule is not linear in the state (e.g. SAM's "
@@ -323,7 +447,7 @@ def _order_check(card: Card, claim: ModifiedFlow, derived, seed: int) -> CheckRe
     for d in (2, 3):
         aux = []
         if len(card.state) > 1:
-            conc = Concrete(*smooth_test_loss(d, seed + d))
+            conc = concrete_for(card, d, seed + d)
             details = derived.details
             aux = [_zero_step(details["slow"][a][0][0], details["coords"], details["L"], conc, params)
                    for a in card.state[1:]]

@@ -95,6 +95,14 @@ def claim_statement(card: Card, claim, latex: bool = False) -> str:
         return text
     if claim.kind == "modified_flow":
         return flow_statement(card, claim, latex)
+    if claim.kind == "worst_case":
+        rel = "=" if claim.tight else (">" if claim.strict else (r"\ge" if latex else ">=")) if claim.sense == "lower" \
+            else (r"\le" if latex else "<=")
+        if latex:
+            return (rf"\max_f\, f(x_{{{tex(claim.steps)}}}) - f^\ast {rel} {show(claim.value)},\ "
+                    rf"\gamma_{{{tex(claim.index)}}} = {show(claim.schedule)}")
+        return (f"max over {claim.function_class} f with {claim.initial} of {claim.performance} {rel} "
+                f"{show(claim.value)}, step {claim.step.name}_{claim.index.name} = {show(claim.schedule)}")
     if isinstance(claim, Observed):
         if claim.value is None:
             return claim.statement
@@ -449,11 +457,14 @@ VERIFIED_BY = {
     "observed": "measured by the card's simulation",
     "modified_flow": "backward error analysis of the update rule (SymPy); hypothesis points on concrete losses; "
                      "the exact quadratic flow; measured error order",
+    "worst_case": "hard-instance lower bound (SymPy); performance-estimation SDP of the update rule (PEPit); "
+                  "the rule on the hard instance (NumPy); hypothesis over n and parameters",
 }
 KIND_TITLE = {"threshold": "Critical values (stable exactly below)", "mean_square_threshold":
               "Mean-square critical step sizes", "identity": "Identities", "bound": "Bounds",
               "relation": "Relations over constructions", "observed": "Observed behaviour",
-              "modified_flow": "Modified flows (backward error analysis)"}
+              "modified_flow": "Modified flows (backward error analysis)",
+              "worst_case": "Worst cases of first-order methods (performance estimation)"}
 LONG = 48  # a formula longer than this (LaTeX characters) moves from the table to a display list
 
 

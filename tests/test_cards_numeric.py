@@ -23,8 +23,22 @@ THRESHOLDS = [(c, k) for c, k in CLAIMS if isinstance(k, Threshold)]
 REFUTED = {"linear_transformer.one_layer.isotropic_formula_inverse_prior": {"isotropic_formula_is_optimal"}}
 
 
+def _needs_pepit(card) -> bool:
+    """A worst-case claim's SDP route needs the optional PEPit peer (``optverify[peers]``)."""
+    if not any(k.kind == "worst_case" for k in card.claims):
+        return False
+    try:
+        import PEPit  # noqa: F401
+        import cvxpy  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
 @pytest.mark.parametrize("card", CARDS, ids=lambda c: c.id)
 def test_every_check_passes(card):
+    if _needs_pepit(card):
+        pytest.skip("PEPit/cvxpy not installed (pip install 'optverify[peers]'): the SDP route is inconclusive")
     report = check(card, examples=examples(), seed=0)
     failed = [c for c in report.checks if c.passed is False]
     if card.id in REFUTED:

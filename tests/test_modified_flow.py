@@ -15,7 +15,8 @@ from theory import Card, ModifiedFlow, Source, get, grad, loss, norm
 from theory.derive.modified_flow import fit_loss, modified_field, one_dimensional, quadratic_rates
 
 CARDS = ["gd.smooth.modified_loss", "gd.smooth.modified_flow_order2", "heavy_ball.smooth.modified_loss",
-         "usam.smooth.modified_loss", "sam.smooth.modified_loss"]
+         "usam.smooth.modified_loss", "sam.smooth.modified_loss", "adam.smooth.modified_flow",
+         "rr_sgd.smooth.modified_loss"]
 x, x_prev, m = sp.symbols("x x_prev m")
 h, beta = sp.symbols("h beta", positive=True)
 g, H, T = sp.symbols("g H T")
@@ -32,8 +33,8 @@ def test_catalogue_modified_flows_verify_by_every_route(card_id):
     assert report.passed, [(c.name, c.detail) for c in report.checks if not c.passed]
     assert by["symbolic"].passed and by["random_points"].passed and by["random_points"].examples == 60
     assert by["error_order"].passed and "slope" in by["error_order"].detail
-    if card_id.startswith("sam."):
-        assert by["quadratic_exact"].passed is None   # SAM's per-mode step is not linear
+    if card_id.startswith(("sam.", "adam.", "rr_sgd.")):
+        assert by["quadratic_exact"].passed is None   # not linear per mode (SAM, Adam) or minibatch curvature (RR)
     else:
         assert by["quadratic_exact"].passed is True
 
@@ -98,6 +99,81 @@ def test_a_wrong_momentum_factor_is_refuted():
     by = _routes(check(card, examples=60, seed=3))
     assert by["symbolic"].passed is False and by["random_points"].passed is False
     assert by["quadratic_exact"].passed is False and by["error_order"].passed is False
+
+
+def test_random_reshuffling_derives_the_minibatch_regulariser():
+    """The engine, on m generic minibatch losses, fits speed m and L + (h/(4m)) sum_k ||grad L_k||^2 for
+    the mean epoch; a single fixed order is not the mean (its order-h field is not that gradient)."""
+    from theory.cards import rr_sgd_smooth_modified as R
+    from theory.derive.modified_flow import fit_loss, modified_field
+    card = get("rr_sgd.smooth.modified_loss")
+    mf = modified_field(card.state, card.update, R.h, 1, (), d=2)
+    speed, fitted = fit_loss(mf, R.x)
+    m = R.M_BATCHES
+    assert speed == m
+    assert sp.simplify(fitted - (loss(R.x) + R.h / (4 * m) * sum(norm(grad(R.x, k)) ** 2 for k in range(1, m + 1)))) == 0
+    one_order = modified_field(card.state, (R.epoch(range(1, m + 1)),), R.h, 1, (), d=2)
+    fixed = fit_loss(one_order, R.x)
+    assert fixed is None or sp.simplify(fixed[1] - fitted) != 0
+
+
+def test_a_wrong_reshuffling_coefficient_is_refuted():
+    from theory.cards import rr_sgd_smooth_modified as R
+    m = R.M_BATCHES
+    card = _mutant("rr_sgd.smooth.modified_loss",
+                   loss(R.x) + R.h / (2 * m) * sum(norm(grad(R.x, k)) ** 2 for k in range(1, m + 1)))
+    by = _routes(check(card, examples=40, seed=5))
+    assert by["symbolic"].passed is False
+    assert by["random_points"].passed is False and by["random_points"].counterexample["shrunk"]
+    assert by["error_order"].passed is False
+
+
+def test_a_minibatch_index_must_be_a_positive_integer():
+    from theory import CardError
+    with pytest.raises(CardError, match="minibatch index"):
+        Card(id="bad.minibatch", title="t", symbols=(h,), eigenvalue=sp.Symbol("lam", positive=True),
+             state=(x,), update=(x - h * grad(x, sp.Rational(1, 2)),),
+             claims=(ModifiedFlow("c", step=h, loss=loss(x)),), source=Source("2101.12176", "abstract"))
+
+
+@pytest.mark.parametrize("which", ["no_eps_term", "momentum_squared"])
+def test_a_wrong_adam_coefficient_is_refuted(which):
+    """C_j without its eps/(2(g_j^2+eps)) term, or beta1/(1-beta1)^2 for beta1/(1-beta1): the symbolic
+    route, the hypothesis points and the measured order (2 -> the memoryless flow's 1) all refute it."""
+    from theory.cards import adam_smooth_modified as A
+    G = grad(x)
+    C = A.C - A.epsilon / (2 * (G ** 2 + A.epsilon)) if which == "no_eps_term" else \
+        A.C - A.beta1 / (1 - A.beta1) + A.beta1 / (1 - A.beta1) ** 2
+    card = get("adam.smooth.modified_flow")
+    claim = dataclasses.replace(card.claims[0], flow=-A.P * (G + A.h * C * A.hvp(x, G * A.P)))
+    mutant = dataclasses.replace(card, id="adam.mutant.modified_flow", claims=(claim,))
+    by = _routes(check(mutant, examples=40, seed=4))
+    assert by["symbolic"].passed is False
+    assert by["random_points"].passed is False and by["random_points"].counterexample["shrunk"]
+    order = by["error_order"]
+    slopes = [float(part.split("slope ")[1].split(" ")[0]) for part in order.detail.split("; d=")[1:]]
+    assert order.passed is False and all(s < 1.5 for s in slopes), order.detail
+
+
+def test_adam_flow_anti_penalises_the_one_norm_when_beta2_exceeds_beta1():
+    """The derived C_j as eps -> 0 is beta1/(1-beta1) - beta2/(1-beta2): negative for beta2 > beta1; as
+    eps -> oo it is beta1/(1-beta1) + 1/2, EMA momentum's coefficient (the heavy-ball check of the notes)."""
+    from theory.cards import adam_smooth_modified as A
+    from theory.derive import derive_claim
+    card = get("adam.smooth.modified_flow")
+    derived = derive_claim(card, card.claims[0]).details["field"]
+    (X,) = derive_claim(card, card.claims[0]).details["coords"]
+    Lf = derive_claim(card, card.claims[0]).details["L"]
+    g1, H1 = sp.diff(Lf, X), sp.diff(Lf, X, 2)
+    P = 1 / sp.sqrt(g1 ** 2 + A.epsilon)
+    # h F_1 = -h P C (H g P) in one dimension: read C off the derived field
+    C = sp.simplify(-derived[1][0] / (A.h * P * H1 * g1 * P))
+    assert not C.has(H1) and A.h not in C.free_symbols   # a function of g and the constants only
+    small = sp.limit(C.subs(g1, sp.Symbol("G", positive=True)), A.epsilon, 0)
+    assert sp.simplify(small - (A.beta1 / (1 - A.beta1) - A.beta2 / (1 - A.beta2))) == 0
+    large = sp.limit(C.subs(g1, sp.Symbol("G", positive=True)), A.epsilon, sp.oo)
+    assert sp.simplify(large - (A.beta1 / (1 - A.beta1) + sp.Rational(1, 2))) == 0
+    assert float(small.subs({A.beta1: 0.9, A.beta2: 0.999})) < 0
 
 
 @pytest.mark.parametrize("b", [0.0, 0.5, 0.9])

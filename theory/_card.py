@@ -180,7 +180,10 @@ class ModifiedFlow:
     ratio to the step the error-order check uses (SAM's ``{rho: 1/2}``). A method with more state
     (momentum, moments) is analysed on its slow manifold. The engine derives the field from the
     update rule order by order; ``value`` (what tables and ``eval`` show) is, for a ``loss``, the
-    coefficient c of ``step * norm(grad(x))**2`` in it."""
+    coefficient c of ``step * norm(grad(x))**2`` in it. ``dimension``: the generic loss of the
+    symbolic route lives on R^dimension (default 2; 1 for rules whose 2-D derivation is too slow,
+    e.g. Adam's two moments: the measured error order in 2 and 3 dimensions still checks the
+    multi-dimensional claim)."""
     name: str
     step: sp.Symbol
     flow: sp.Expr | None = None
@@ -189,6 +192,7 @@ class ModifiedFlow:
     order: int = 1
     small: Mapping[sp.Symbol, object] = field(default_factory=dict)
     statement: str = ""
+    dimension: int = 2  # of the generic loss the symbolic derivation runs on (2 tells H^2 g from T[g, g])
     kind = "modified_flow"
 
     def __post_init__(self) -> None:
@@ -214,6 +218,44 @@ class ModifiedFlow:
 
 
 @dataclass(frozen=True)
+class WorstCase:
+    """The exact worst case (``tight``) or a bound (``sense``) of a performance measure over a function
+    class, for the card's own update rule run ``steps`` times with the step symbol ``step`` replaced
+    by ``schedule`` (an expression in ``index`` = 1..steps and the card's parameters).
+
+    ``function_class``: "convex_lipschitz" (constant ``constants['M']``) or "smooth_convex"
+    (``constants['L']``); ``performance``: "f(x_n) - f*"; ``initial``: "|x0 - x*| <= D" with
+    D = ``radius``. ``tight``: the worst case equals ``value``; otherwise it is at most
+    (``sense='upper'``) or at least (``sense='lower'``, ``strict``: strictly) ``value``. Checked by a
+    performance-estimation SDP built from the update rule and by the classical hard instances."""
+    name: str
+    value: sp.Expr
+    step: sp.Symbol
+    schedule: sp.Expr
+    index: sp.Symbol
+    steps: sp.Symbol
+    radius: sp.Symbol
+    constants: Mapping[str, sp.Symbol] = field(default_factory=dict)
+    function_class: str = "convex_lipschitz"
+    performance: str = "f(x_n) - f*"
+    initial: str = "|x0 - x*| <= D"
+    tight: bool = True
+    sense: Literal["upper", "lower"] = "upper"
+    strict: bool = False
+    derivation: str = ""   # the engine's formula: "hard_instance" (default) or "refinement_bound" (upper)
+    statement: str = ""
+    kind = "worst_case"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", sp.S(self.value))
+        object.__setattr__(self, "schedule", sp.S(self.schedule))
+        object.__setattr__(self, "constants", _frozen(self.constants))
+
+
+WORST_CASE_CLASSES = {"convex_lipschitz": "M", "smooth_convex": "L"}
+
+
+@dataclass(frozen=True)
 class Model:
     """A construction whose quantities a named numeric model computes (``numerics.MODELS``).
 
@@ -232,7 +274,7 @@ class Model:
         object.__setattr__(self, "data", _frozen(self.data))
 
 
-Claim = Union[Threshold, Identity, Bound, Observed, MeanSquareThreshold, Relation, ModifiedFlow]
+Claim = Union[Threshold, Identity, Bound, Observed, MeanSquareThreshold, Relation, ModifiedFlow, WorstCase]
 
 SPECTRAL_FUNCTIONALS = ("trace", "max", "min", "dim")
 
@@ -352,6 +394,11 @@ class Card:
     def _validate_oracle(self) -> None:
         calls = oracle_calls(self.update)
         for call in calls:
+            if call.func == _grad and len(call.args) == 2:  # grad(v, k): minibatch k of the loss
+                k = call.args[1]
+                if not (k.is_Integer and k >= 1):
+                    self._fail(f"{call}: a minibatch index must be a positive integer (grad(v, 1), grad(v, 2), ...)")
+                continue
             if len(call.args) != 1:
                 self._fail(f"{call.func}(.) takes one argument, got {call}")
         if not calls:
@@ -488,6 +535,8 @@ class Card:
                 self._fail(f"relation {claim.name}: tol must be in [0, 1)")
         elif isinstance(claim, ModifiedFlow):
             self._validate_modified_flow(claim, declared)
+        elif isinstance(claim, WorstCase):
+            self._validate_worst_case(claim, declared)
         elif isinstance(claim, Observed):
             if self.simulation is None:
                 self._fail(f"observed claim {claim.name} needs a simulation")
@@ -508,6 +557,8 @@ class Card:
             self._fail(f"{where}: step {claim.step} is not a declared parameter")
         if not isinstance(claim.order, int) or not 1 <= claim.order <= 3:
             self._fail(f"{where}: order must be 1, 2 or 3")
+        if not isinstance(claim.dimension, int) or not 1 <= claim.dimension <= 3:
+            self._fail(f"{where}: dimension must be 1, 2 or 3")
         for sym, ratio in claim.small.items():
             if sym not in declared or sym == claim.step:
                 self._fail(f"{where}: small parameter {sym} must be a declared parameter other than the step")
@@ -520,6 +571,32 @@ class Card:
         if x not in claim.claimed.free_symbols:
             self._fail(f"{where}: the claimed {'flow' if claim.flow is not None else 'loss'} must be written at "
                        f"the iterate {x}")
+
+    def _validate_worst_case(self, claim: WorstCase, declared: set) -> None:
+        where = f"worst-case claim {claim.name}"
+        if len(self.state) != 1 or not self.update:
+            self._fail(f"{where} needs a one-variable update rule x+ = ... (state/update)")
+        if claim.function_class not in WORST_CASE_CLASSES:
+            self._fail(f"{where}: function_class must be one of {', '.join(WORST_CASE_CLASSES)}")
+        if set(claim.constants) != {WORST_CASE_CLASSES[claim.function_class]}:
+            self._fail(f"{where}: constants must name {WORST_CASE_CLASSES[claim.function_class]!r}")
+        for sym in (claim.step, claim.steps, claim.radius, *claim.constants.values()):
+            if sym not in declared:
+                self._fail(f"{where}: {sym} is not a declared parameter")
+        if claim.index in declared or claim.index in self.state:
+            self._fail(f"{where}: the step index {claim.index} must not be a parameter")
+        if not claim.steps.is_integer:
+            self._fail(f"{where}: the number of steps {claim.steps} must be an integer symbol")
+        if claim.sense not in ("upper", "lower"):
+            self._fail(f"{where}: sense must be 'upper' or 'lower'")
+        if claim.derivation not in ("", "hard_instance", "refinement_bound"):
+            self._fail(f"{where}: derivation must be 'hard_instance' or 'refinement_bound'")
+        if claim.step not in self.update[0].free_symbols:
+            self._fail(f"{where}: the update rule does not use the step {claim.step}")
+        self._declared(claim.value.free_symbols, declared, where)
+        self._declared(claim.schedule.free_symbols, declared | {claim.index}, f"{where} (schedule)")
+        if claim.step in claim.schedule.free_symbols or claim.step in claim.value.free_symbols:
+            self._fail(f"{where}: the schedule and the value must not use the step symbol {claim.step}")
 
     def _validate_simulation(self, sim: Simulation, declared: set) -> None:
         if sim.scenario and not NAME_PATTERN.match(sim.scenario):

@@ -63,7 +63,7 @@ def _flow_claim(c) -> tuple:
     """What a modified-flow derivation also depends on: the claim's own field or loss (compared in the engine)."""
     if getattr(c, "kind", "") != "modified_flow":
         return ()
-    return (c.step, c.claimed, c.speed, c.order, tuple(c.small.items()))
+    return (c.step, c.claimed, c.speed, c.order, tuple(c.small.items()), c.dimension)
 
 
 def key(card, claim) -> str:

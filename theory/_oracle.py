@@ -5,7 +5,9 @@ A card writes its method once, with these functions standing for what the method
 - ``grad(v)``: the gradient of the loss at the point ``v`` (an expression in the state);
 - ``precond(v)``: ``P^{-1} v`` for a frozen positive diagonal preconditioner ``P``;
 - ``norm(v)``: the Euclidean norm of ``v`` (a scalar per run);
-- ``sign(v)``: SymPy's own ``sign``, elementwise.
+- ``sign(v)``: SymPy's own ``sign``, elementwise;
+- ``grad(v, k)``: the gradient of minibatch k's loss L_k (k = 1..m, the loss L the mean of the m
+  L_k) for methods that step through minibatches (random reshuffling); ``loss(v, k)`` likewise.
 
 Claims about modified flows (backward error analysis) also use the loss and its higher
 derivatives at a point: ``loss(v)``, ``hvp(v, u)`` (the Hessian at v times u) and
@@ -62,5 +64,17 @@ def per_mode(expr: sp.Basic, eigenvalue: sp.Symbol | None) -> sp.Expr:
         return expr
     if eigenvalue is None:
         raise ValueError("an update written with grad(.) needs the card's eigenvalue symbol")
-    return expr.replace(grad, lambda v: eigenvalue * v).replace(precond, lambda v: v).replace(
+    # a minibatch gradient grad(v, k) counts as the mode's (the per-mode reading of a minibatch rule
+    # assumes the minibatch Hessians share the mode; the modified-flow routes do not use it)
+    return expr.replace(grad, lambda v, *k: eigenvalue * v).replace(precond, lambda v: v).replace(
         norm, lambda v: sp.Abs(v))
+
+
+def batches(exprs: Iterable[sp.Basic]) -> tuple[int, ...]:
+    """The minibatch indices k of every ``grad(v, k)`` / ``loss(v, k)`` in ``exprs`` (sorted)."""
+    found: set[int] = set()
+    for e in exprs:
+        for call in sp.S(e).atoms(grad) | sp.S(e).atoms(loss):
+            if len(call.args) == 2:
+                found.add(int(call.args[1]))
+    return tuple(sorted(found))

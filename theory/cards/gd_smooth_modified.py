@@ -15,7 +15,7 @@ Reference: Barrett, Dherin, "Implicit Gradient Regularization", arXiv:2009.11162
 """
 import sympy as sp
 
-from theory import Card, ModifiedFlow, Source, d3, grad, hvp, loss, norm
+from theory import Card, ModifiedFlow, Observed, Simulation, Source, d3, grad, hvp, loss, norm
 
 x = sp.Symbol("x")
 h = sp.Symbol("h", positive=True)
@@ -32,8 +32,17 @@ CARDS = (
         state=(x,), update=(x - h * grad(x),),
         claims=(ModifiedFlow("coefficient", step=h, loss=loss(x) + h / 4 * norm(g) ** 2,
                              statement="the iterates follow the gradient flow of L + (h/4)||grad L||^2 "
-                                       "(local error O(h^3))"),),
+                                       "(local error O(h^3))"),
+                Observed("mlp_error_order",
+                         "on a small tanh MLP (2-8-8-1, full-batch squared loss on a seeded synthetic regression "
+                         "set, float64) one GD step from theta_0 differs from the claimed flow (the claim's "
+                         "modified loss with autograd HVPs, RK4) by O(h^3) and from the gradient flow by "
+                         "O(h^2): log-log slopes of the local error over h = h0/2^j, j = 0..3, within 0.15 of "
+                         "3 and 2, for every seed")),
         source=SOURCE,
+        # the scenario runs the card's rule on an MLP; the eigenvalue (of the quadratic route) is not used
+        simulation=Simulation("modified_flow_mlp", spectrum=(1.0,), steps=10, seeds=4,
+                              options={"width": 8, "n": 32, "h0": 0.2, "levels": 4, "substeps": 8}),
     ),
     Card(
         id="gd.smooth.modified_flow_order2",

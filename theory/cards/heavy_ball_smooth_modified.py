@@ -15,7 +15,7 @@ Reference: Ghosh, Lyu, Zhang, Wang, "Implicit regularization in Heavy-ball momen
 """
 import sympy as sp
 
-from theory import Card, ModifiedFlow, Source, grad, loss, norm
+from theory import Card, ModifiedFlow, Observed, Simulation, Source, grad, loss, norm
 
 x, x_prev = sp.symbols("x x_prev")
 h = sp.Symbol("h", positive=True)
@@ -32,7 +32,16 @@ CARD = Card(
     state=(x, x_prev), update=(x - h * grad(x) + beta * (x - x_prev), x),
     claims=(ModifiedFlow("coefficient", step=h, loss=loss(x) + c * h * norm(grad(x)) ** 2, speed=1 / (1 - beta),
                          statement="the iterates follow dx/dt = -(1/(1-beta)) grad[L + h (1+beta)/(4(1-beta)^2) "
-                                   "||grad L||^2] (global error O(h^2) on the slow manifold)"),),
+                                   "||grad L||^2] (global error O(h^2) on the slow manifold)"),
+            Observed("mlp_error_order",
+                     "on a small tanh MLP (2-8-8-1, full-batch squared loss on a seeded synthetic regression set, "
+                     "float64) heavy ball at beta = 0.5, started on the slow manifold (x_prev = the flow's point "
+                     "at time -h), ends the fixed horizon O(h^2) from the claimed flow (the claim's modified loss "
+                     "with autograd HVPs, RK4) and O(h) from the gradient flow -g/(1-beta): log-log slopes over "
+                     "h = h0/2^j, j = 0..3, within 0.15 of 2 and 1, for every seed")),
     source=Source("2302.00849", "abstract ((1+beta)/(1-beta) stronger than GD's)", "Ghosh et al. 2023",
                   "Implicit regularization in Heavy-ball momentum accelerated stochastic gradient descent"),
+    # the scenario runs the card's rule on an MLP; the eigenvalue (of the quadratic route) is not used
+    simulation=Simulation("modified_flow_mlp", at={beta: 0.5}, spectrum=(1.0,), steps=10, seeds=2,
+                          options={"width": 8, "n": 32, "h0": 0.08, "levels": 4, "substeps": 2, "horizon": 8}),
 )

@@ -116,7 +116,7 @@ def _modified_flow(card: Card, claim: ModifiedFlow) -> Derived:
     from theory.derive import modified_flow as bea
     with stage("modified flow: the recursion"):
         mf = bea.modified_field(card.state, card.update, claim.step, claim.order, tuple(claim.small),
-                                d=MODIFIED_FLOW_DIMENSION)
+                                d=claim.dimension or MODIFIED_FLOW_DIMENSION)
     x = card.state[0]
     with stage("modified flow: the claim in the same vocabulary"):
         claimed = bea.claimed_field(claim, x, mf)
@@ -127,7 +127,7 @@ def _modified_flow(card: Card, claim: ModifiedFlow) -> Derived:
         fitted = bea.fit_loss(mf, x) if all(gradient) else None
     with stage("modified flow: the one-dimensional form"):
         one_d = bea.modified_field(card.state, card.update, claim.step, claim.order, tuple(claim.small), d=1)
-        display = bea.one_dimensional(one_d.field, one_d.coords, one_d.L)
+        display = bea.one_dimensional(one_d.field, one_d.coords, one_d.L, one_d.batches)
     value = None
     if fitted is not None:
         speed, modified = fitted
@@ -136,11 +136,16 @@ def _modified_flow(card: Card, claim: ModifiedFlow) -> Derived:
     return Derived(claim.name, "backward_error_analysis", value,
                    {"field": mf.field, "claimed": claimed, "agrees": agrees, "gradient": gradient,
                     "speed": fitted[0] if fitted else None, "loss": fitted[1] if fitted else None,
-                    "one_dimensional": display, "coords": mf.coords, "L": mf.L, "slow": mf.slow})
+                    "one_dimensional": display, "coords": mf.coords, "L": mf.L, "slow": mf.slow,
+                    "batches": mf.batches})
 
 
 def derive_claim(card: Card, claim: Claim) -> Derived:
     """Derive one claim's quantity from the card's data (cached on the map, not on the claim value)."""
+    if claim.kind == "worst_case":  # cheap, and it reads the claim's schedule, which the cache keys omit
+        from theory.derive.worst_case import derive_worst_case
+        with stage(f"deriving {claim.name}"):
+            return derive_worst_case(card, claim)
     key = (card.id, card.state, card.mode_update, tuple(card.branch.items()), card.assumptions, card.estimator,
            claim.name, claim.kind, getattr(claim, "param", None), getattr(claim, "of", None),
            getattr(claim, "derivation", None), tuple(getattr(claim, "arguments", {}).items()),

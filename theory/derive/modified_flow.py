@@ -16,6 +16,8 @@ modified loss fitted in the vocabulary L, ||g||, ||g||^2 and verified symbolical
 """
 from __future__ import annotations
 
+import collections
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -24,9 +26,51 @@ import sympy as sp
 
 from theory._budget import checkpoint, stage
 from theory._errors import DerivationError
-from theory._oracle import d3, grad, hvp, loss, norm, precond
+from theory._oracle import batches, d3, grad, hvp, loss, norm, precond
 
+FORWARD = True
 Series = list  # coefficients of eps^0 .. eps^(N-1), SymPy expressions
+
+
+def _canon(e: sp.Expr) -> sp.Expr:
+    """A cheap normal form: the loss's derivatives (and L itself) frozen to symbols, then one
+    rational normalisation (``cancel``) over them, radicals kept as generators. The order
+    equations are rational in these atoms, so this decides zero without ``simplify``'s search,
+    which is what made rules with moments (Adam) take minutes."""
+    e = sp.S(e)
+    atoms = sorted(e.atoms(sp.Derivative) | {a for a in e.atoms(sp.Function) if isinstance(a.func, sp.core.function.UndefinedFunction)},
+                   key=sp.default_sort_key)
+    if not atoms:
+        return _rational(e)
+    frozen = {a: sp.Dummy(f"a{i}") for i, a in enumerate(atoms)}
+    back = {v: k for k, v in frozen.items()}
+    return _rational(e.xreplace(frozen)).xreplace(back)
+
+
+def _rational(e: sp.Expr) -> sp.Expr:
+    """``cancel`` with every radical's base normalised first (bottom up), so that equal radicals
+    are one generator."""
+    def radicals(a):
+        if a.is_Pow and not a.exp.is_Integer:
+            return sp.Pow(_rational(a.base), a.exp)
+        if a.args:
+            return a.func(*[radicals(x) for x in a.args])
+        return a
+    if any(a.is_Pow and not a.exp.is_Integer for a in sp.preorder_traversal(e)):
+        e = radicals(e)
+    return sp.cancel(sp.together(e))
+
+
+def _is_zero(e: sp.Expr) -> bool:
+    """Zero by the cheap normal form. Without radicals that is exact (a rational function in the
+    frozen atoms is zero iff ``cancel`` gives 0); with radicals a nonzero normal form is
+    confirmed by ``simplify``."""
+    c = _canon(e)
+    if c == 0:
+        return True
+    if not any(a.is_Pow and not a.exp.is_Integer for a in sp.preorder_traversal(c)):
+        return False
+    return sp.simplify(e) == 0
 
 
 @dataclass(frozen=True)
@@ -39,6 +83,13 @@ class ModifiedField:
     slow: dict
     step: sp.Symbol
     small: tuple[sp.Symbol, ...]
+    batches: tuple[sp.Expr, ...] = ()  # the minibatch losses L_1..L_m (L their mean) of a minibatch rule
+
+
+def generic_batches(coords, m: int) -> tuple[tuple[sp.Expr, ...], sp.Expr]:
+    """m generic minibatch losses L_k(X) and their mean, the loss L."""
+    parts = tuple(sp.Function(f"L{k}")(*coords) for k in range(1, m + 1))
+    return parts, sp.Add(*parts) / m
 
 
 def generic_loss(d: int) -> tuple[tuple[sp.Symbol, ...], sp.Expr]:
@@ -47,9 +98,10 @@ def generic_loss(d: int) -> tuple[tuple[sp.Symbol, ...], sp.Expr]:
 
 
 class _Context:
-    def __init__(self, coords, L, n: int, scaled: dict[sp.Symbol, sp.Expr]):
+    def __init__(self, coords, L, n: int, scaled: dict[sp.Symbol, sp.Expr], batches=()):
         self.X, self.L, self.N, self.scaled = coords, L, n, scaled
         self.g = [sp.diff(L, x) for x in coords]
+        self.batches = {k: (Lk, [sp.diff(Lk, x) for x in coords]) for k, Lk in enumerate(batches, start=1)}
         self.env: dict[sp.Symbol, object] = {}
 
     # -- series arithmetic ---------------------------------------------------------------------
@@ -119,27 +171,30 @@ class _Context:
                 raise DerivationError(f"{where} is queried at {[si[0] for si in v]}, not at the iterate plus "
                                       "O(step): the expansion needs every oracle call near the current point")
             delta.append([sp.S.Zero] + list(s[1:]))
-        e = [sp.Dummy(f"e{i}") for i in range(len(self.X))]
         powers = {}
 
         def dpow(i, k):
             if (i, k) not in powers:
                 powers[(i, k)] = self.const(1) if k == 0 else self.mul(dpow(i, k - 1), delta[i])
             return powers[(i, k)]
+        moving = [i for i, di in enumerate(delta) if any(c != 0 for c in di)]
         out = []
         for c in comps:
-            total, term = self.const(c), c
-            for n in range(1, self.N):
-                term = sp.expand(sum(ei * sp.diff(term, x) for ei, x in zip(e, self.X)) / n)
-                if term == 0:
-                    break
-                poly = sp.Poly(term, *e)
-                for monom, coef in poly.terms():
-                    piece = self.const(coef)
-                    for i, k in enumerate(monom):
-                        if k:
-                            piece = self.mul(piece, dpow(i, k))
+            total = self.const(c)
+            for n in range(1, self.N):  # Taylor: sum over |alpha| = n of D^alpha c delta^alpha / alpha!
+                nonzero = False
+                for combo in itertools.combinations_with_replacement(moving, n):
+                    alpha = collections.Counter(combo)
+                    deriv = sp.diff(c, *[(self.X[i], k) for i, k in alpha.items()])
+                    if deriv == 0:
+                        continue
+                    nonzero = True
+                    piece = self.const(deriv / math.prod(math.factorial(k) for k in alpha.values()))
+                    for i, k in alpha.items():
+                        piece = self.mul(piece, dpow(i, k))
                     total = self.add(total, piece)
+                if not nonzero:
+                    break
             out.append(total)
         return out
 
@@ -176,9 +231,9 @@ class _Context:
                 return [self.pow(b, e.exp) for b in base]
             return self.pow(base, e.exp)
         if isinstance(e, grad):
-            return self.at(self.g, self.vec(e.args[0], "grad"), f"grad({e.args[0]})")
+            return self.at(self._batch(e)[1], self.vec(e.args[0], "grad"), f"grad({e.args[0]})")
         if isinstance(e, loss):
-            return self.at([self.L], self.vec(e.args[0], "loss"), f"loss({e.args[0]})")[0]
+            return self.at([self._batch(e)[0]], self.vec(e.args[0], "loss"), f"loss({e.args[0]})")[0]
         if isinstance(e, hvp):
             point, u = self.vec(e.args[0], "hvp"), self.vec(e.args[1], "hvp")
             cols = [self.at([sp.diff(gj, x) for gj in self.g], point, "hvp") for x in self.X]
@@ -208,6 +263,15 @@ class _Context:
                 f = (lambda s: self.apply(lambda z: func(z), s, str(func)))
             return [f(s) for s in inner] if isinstance(inner[0], list) else f(inner)
         raise DerivationError(f"{e}: not supported by the modified-flow engine")
+
+    def _batch(self, call):
+        """(loss, gradient components) of a ``grad``/``loss`` call: the full loss, or minibatch k's."""
+        if len(call.args) == 1:
+            return self.L, self.g
+        k = int(call.args[1])
+        if k not in self.batches:
+            raise DerivationError(f"{call}: minibatch {k} is not one of the rule's minibatches 1..{len(self.batches)}")
+        return self.batches[k]
 
     def vec(self, e, where):
         v = self.ev(e)
@@ -253,9 +317,15 @@ def modified_field(state, update, step: sp.Symbol, order: int, small=(), d: int 
     if not state:
         raise DerivationError("a modified flow needs an update rule (state/update)")
     coords, L = generic_loss(d)
+    used = batches(update)
+    parts: tuple[sp.Expr, ...] = ()
+    if used:
+        if used != tuple(range(1, max(used) + 1)):
+            raise DerivationError(f"the rule uses minibatches {list(used)}: number them 1..m")
+        parts, L = generic_batches(coords, max(used))
     n = order + 2
     scaled = {step: step, **{s: s for s in small}}
-    ctx = _Context(coords, L, n, scaled)
+    ctx = _Context(coords, L, n, scaled, parts)
     x, aux = state[0], list(state[1:])
     ctx.env[x] = [ctx.const(c) for c in coords]
     # unknown symbols for the field and the slow manifold
@@ -303,21 +373,46 @@ def modified_field(state, update, step: sp.Symbol, order: int, small=(), d: int 
             M, b = sp.Matrix(rows), sp.Matrix(rhs)
             keep = [i for i in range(M.rows) if any(c != 0 for c in M.row(i)) or b[i] != 0]
             M, b = M.extract(keep, list(range(M.cols))), b.extract(keep, [0])
-            if M.rank(simplify=True) < len(syms):
-                raise DerivationError(f"the order equations for {what} do not determine the unknowns: the rule is "
-                                      "not a consistent method in its step")
-            # a square, independent subsystem, then every equation checked
-            chosen, basis = [], sp.zeros(0, len(syms))
+            zero_test = (lambda v: _canon(v) == 0)
+            # forward substitution first: the order equations are block triangular (the position
+            # equation gives F_k, each state's equation then its slow-manifold term), and solving
+            # one unknown at a time keeps the expressions small; LU on whatever stays coupled
+            values: dict[sp.Symbol, sp.Expr] = {}
+            pending = list(range(M.rows))
+            progress = True
+            while FORWARD and progress and len(values) < len(syms):
+                progress = False
+                for i in list(pending):
+                    left = [j for j, sj in enumerate(syms) if sj not in values and not zero_test(M[i, j])]
+                    if len(left) != 1:
+                        continue
+                    j = left[0]
+                    known = sum((M[i, jj] * values[sj] for jj, sj in enumerate(syms) if sj in values), sp.S.Zero)
+                    values[syms[j]] = _canon((b[i] - known) / M[i, j])
+                    pending.remove(i)
+                    progress = True
+            rest = [sj for sj in syms if sj not in values]
+            if rest:
+                cols = [syms.index(sj) for sj in rest]
+                rows_left = [i for i in pending]
+                Mr = sp.Matrix([[M[i, j] for j in cols] for i in rows_left]) if rows_left else sp.zeros(0, len(cols))
+                br = sp.Matrix([b[i] - sum((M[i, jj] * values[sj] for jj, sj in enumerate(syms) if sj in values),
+                                           sp.S.Zero) for i in rows_left]) if rows_left else sp.zeros(0, 1)
+                if Mr.rows == 0 or Mr.rank(iszerofunc=zero_test) < len(rest):
+                    raise DerivationError(f"the order equations for {what} do not determine the unknowns: the rule "
+                                          "is not a consistent method in its step")
+                chosen, basis = [], sp.zeros(0, len(rest))
+                for i in range(Mr.rows):
+                    trial = basis.col_join(Mr.row(i))
+                    if trial.rank(iszerofunc=zero_test) > basis.rows:
+                        basis, chosen = trial, chosen + [i]
+                    if len(chosen) == len(rest):
+                        break
+                sol_rest = basis.LUsolve(br.extract(chosen, [0]))
+                values.update({sj: _canon(v) for sj, v in zip(rest, sol_rest)})
+            sol = [values[sj] for sj in syms]
             for i in range(M.rows):
-                trial = basis.col_join(M.row(i))
-                if trial.rank(simplify=True) > basis.rows:
-                    basis, chosen = trial, chosen + [i]
-                if len(chosen) == len(syms):
-                    break
-            sol = basis.LUsolve(b.extract(chosen, [0]))
-            values = {s: sp.simplify(v) for s, v in zip(syms, sol)}
-            for i in range(M.rows):
-                if sp.simplify((M.row(i) * sol)[0] - b[i]) != 0:
+                if not _is_zero(sum((M[i, j] * sol[j] for j in range(len(syms))), sp.S.Zero) - b[i]):
                     raise DerivationError(f"the order equations for {what} are inconsistent: the rule is not a "
                                           "consistent method in its step")
         return values
@@ -352,7 +447,7 @@ def modified_field(state, update, step: sp.Symbol, order: int, small=(), d: int 
                 A[a][i][k + 1] = sol[ak[a][i]]
     field = tuple(tuple(F[i][k] for i in range(d)) for k in range(order + 1))
     slow = {a: tuple(tuple(A[a][i][k] for i in range(d)) for k in range(order + 1)) for a in aux}
-    return ModifiedField(coords, L, field, slow, step, tuple(small))
+    return ModifiedField(coords, L, field, slow, step, tuple(small), parts)
 
 
 # -- claims in the same vocabulary -----------------------------------------------------------------
@@ -360,7 +455,7 @@ def modified_field(state, update, step: sp.Symbol, order: int, small=(), d: int 
 def claimed_field(claim, x: sp.Symbol, mf: ModifiedField) -> tuple[tuple[sp.Expr, ...], ...]:
     """The claim's field per order (F_0 .. F_order), read with the same series arithmetic."""
     d, n = len(mf.coords), claim.order + 1
-    ctx = _Context(mf.coords, mf.L, n, {mf.step: mf.step, **{s: s for s in mf.small}})
+    ctx = _Context(mf.coords, mf.L, n, {mf.step: mf.step, **{s: s for s in mf.small}}, mf.batches)
     ctx.env[x] = [ctx.const(c) for c in mf.coords]
     if claim.flow is not None:
         v = ctx.vec(claim.flow, "the claimed flow")
@@ -375,12 +470,19 @@ def curl_free(component: tuple[sp.Expr, ...], coords) -> bool:
     """Is the order's field a gradient (every 2-D curl component zero)?"""
     for i in range(len(coords)):
         for j in range(i + 1, len(coords)):
-            if sp.simplify(sp.diff(component[i], coords[j]) - sp.diff(component[j], coords[i])) != 0:
+            if not _is_zero(sp.diff(component[i], coords[j]) - sp.diff(component[j], coords[i])):
                 return False
     return True
 
 
 def fit_loss(mf: ModifiedField, x: sp.Symbol, params=(), seed: int = 0):
+    """The modified loss in the vocabulary loss(x), norm(grad(x))**2 (and a minibatch rule's
+    norm(grad(x, k))**2), then, where that fails, with norm(grad(x)) too (SAM's rho ||g||): the
+    squares alone give exact rational equations, fast. Returns (speed, modified loss) or None."""
+    return _fit_loss(mf, x, params, seed, False) or _fit_loss(mf, x, params, seed, True)
+
+
+def _fit_loss(mf: ModifiedField, x: sp.Symbol, params=(), seed: int = 0, with_norm: bool = True):
     """The modified loss in the vocabulary loss(x), norm(grad(x)), norm(grad(x))**2 (times
     monomials of the step and the small parameters), fitted by exact random substitution and then
     verified symbolically; None where some order is not a gradient field of that form.
@@ -395,7 +497,9 @@ def fit_loss(mf: ModifiedField, x: sp.Symbol, params=(), seed: int = 0):
         return None
     speed = next(iter(ratios))
     gn2 = sum(gi ** 2 for gi in g)
-    basis_vocab = [(norm(grad(x)) ** 2, gn2), (norm(grad(x)), sp.sqrt(gn2))]
+    basis_vocab = [(norm(grad(x)) ** 2, gn2)] + ([(norm(grad(x)), sp.sqrt(gn2))] if with_norm else [])
+    for k, Lk in enumerate(mf.batches, start=1):  # a minibatch rule: the minibatch gradients' norms too
+        basis_vocab.append((norm(grad(x, k)) ** 2, sum(sp.diff(Lk, c) ** 2 for c in coords)))
     small = (mf.step,) + mf.small
     terms, total = [], loss(x)
     for k in range(1, len(field)):
@@ -411,31 +515,36 @@ def fit_loss(mf: ModifiedField, x: sp.Symbol, params=(), seed: int = 0):
         for _ in range(len(cands) + 3):
             sub = {a: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)) for a in atoms}
             sub.update({c: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)) for c in coords})
-            for r in residual:
-                eqs.append(sp.expand(r.subs(sub)))
+            coords_sub = {c: sub.pop(c) for c in coords}
+            for r in residual:  # derivative atoms first (structurally), then the coordinates
+                eqs.append(sp.expand(r.xreplace(sub).xreplace(coords_sub)))
         # the small parameters stay symbolic: equate their coefficients
         lin = []
         for e in eqs:
             lin += sp.Poly(e, *small).coeffs() if e.free_symbols & set(small) else [e]
-        sol = sp.solve(lin, cs, dict=True)
-        if len(sol) != 1:
+        # an exact linear system in the coefficients (linsolve: no search over nonlinear solution forms)
+        found = list(sp.linsolve([e for e in lin if e != 0], cs))
+        if len(found) != 1:
             return None
+        sol = [dict(zip(cs, found[0]))]
         coeffs = [sp.simplify(sol[0].get(c, c).subs({c2: 0 for c2 in cs})) for c in cs]
         piece = sum(c * v for c, (v, _) in zip(coeffs, cands))
-        check = [sp.simplify(field[k][i] + speed * sum(c * sp.diff(e, xc) for c, (_, e) in zip(coeffs, cands)))
-                 for i, xc in enumerate(coords)]
-        if any(c != 0 for c in check):
+        if not all(_is_zero(field[k][i] + speed * sum(c * sp.diff(e, xc) for c, (_, e) in zip(coeffs, cands)))
+                   for i, xc in enumerate(coords)):
             return None
         terms.append(piece)
         total = total + piece
     return speed, total
 
 
-def one_dimensional(mf_field_1d: tuple[tuple[sp.Expr, ...], ...], coords, L):
-    """F_k of a 1-D derivation written with g, H, T, ... for L', L'', L''' (for display)."""
-    g, H, T, Q = sp.symbols("g H T Q")
+def one_dimensional(mf_field_1d: tuple[tuple[sp.Expr, ...], ...], coords, L, batches=()):
+    """F_k of a 1-D derivation written with g, H, T, Q for the derivatives of L (for display); a
+    minibatch rule's with g1, H1, ... for minibatch 1's, and so on."""
     (c,) = coords
-    rep = {sp.diff(L, c, 4): Q, sp.diff(L, c, 3): T, sp.diff(L, c, 2): H, sp.diff(L, c): g}
+    rep = {}
+    for k, Lk in (enumerate(batches, start=1) if batches else [("", L)]):
+        g, H, T, Q = sp.symbols(f"g{k} H{k} T{k} Q{k}")
+        rep.update({sp.diff(Lk, c, 4): Q, sp.diff(Lk, c, 3): T, sp.diff(Lk, c, 2): H, sp.diff(Lk, c): g})
     out = []
     for f in mf_field_1d:
         e = f[0]
