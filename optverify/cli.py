@@ -126,11 +126,23 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
+    """One card by id, or every card a shell glob matches ('gd.*.modified_flow'; a glob that matches
+    no id whole is also tried as a prefix, so that pattern shows gd.smooth.modified_flow_order2)."""
+    from fnmatch import fnmatchcase
+
     from optverify.render import show
-    card = get(args.id, extra=_extra_cards(args))
+    extra = _extra_cards(args)
+    if any(ch in args.id for ch in "*?["):
+        cards = catalogue(extra=extra)
+        chosen = [c for c in cards if fnmatchcase(c.id, args.id)] or \
+            [c for c in cards if fnmatchcase(c.id, args.id + "*")]
+        if not chosen:
+            raise InputError(f"no card matches {args.id!r} (see optverify list)")
+    else:
+        chosen = [get(args.id, extra=extra)]
     with _stage_progress(args), limit(args.budget):
-        text = show(card)
-    _emit(text)
+        texts = [show(card) for card in chosen]
+    _emit("\n\n".join(texts))
     return EXIT_OK
 
 

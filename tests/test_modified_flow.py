@@ -230,3 +230,14 @@ def test_show_prints_the_derived_modified_loss(capsys):
     assert main(["show", "usam.smooth.modified_loss"]) == 0
     out = capsys.readouterr().out
     assert "derived modified loss: L~ =" in out and "\\tilde L" in out and "order 1: equal" in out
+
+
+def test_show_takes_the_issue_glob(capsys):
+    """`optverify show gd.*.modified_flow` prints the derived field and its LaTeX (a glob matching no id
+    whole is tried as a prefix); a glob matching nothing is one line and exit 2."""
+    assert main(["show", "gd.*.modified_flow"]) == 0
+    out = capsys.readouterr().out
+    assert "gd.smooth.modified_flow_order2" in out and "derived field" in out and "LaTeX: \\dot x =" in out
+    assert main(["show", "no_such.*.flow"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no card matches" in err[0]
