@@ -233,7 +233,10 @@ def cmd_check(args) -> int:
     if args.all or (not args.ids and extra):
         cards = list(catalogue(extra=extra)) if args.all else extra
     elif args.ids:
-        cards = [get(i, extra=extra) for i in args.ids]
+        cards = []
+        for i in args.ids:  # an id, or a shell glob ('schedule_free.*') over the catalogue
+            found = _chosen(catalogue(extra=extra), [i]) if any(ch in i for ch in "*?[") else [get(i, extra=extra)]
+            cards += [c for c in found if c not in cards]
     else:
         raise InputError("check needs card ids, --all, or --cards DIR")
     if args.at:

@@ -209,3 +209,13 @@ def test_a_constant_claim_is_refuted_not_crashed(capsys, card_id, claim):
     code, out, err = run(capsys, "check", card_id, "--claim", f"{claim}=1", "--examples", "20", "--no-simulate")
     assert code == 1 and ("REFUTED" in out or "FAILED" in out)
     assert "internal error" not in err
+
+
+def test_check_takes_globs(capsys):
+    """`check 'amuse.*'` checks every matching card; a glob matching nothing is one line and exit 2."""
+    from optverify.cli import main
+    assert main(["check", "amuse.*", "--no-simulate", "--workers", "1"]) == 0
+    assert "VERIFIED  amuse.interpolation.schedule" in capsys.readouterr().out
+    assert main(["check", "no_such_topic.*"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no card matches" in err[0]
