@@ -26,9 +26,9 @@ import math
 
 import sympy as sp
 
-from gpu_validation._scenarios import Curve, Panel, ScenarioResult
+from gpu_validation._scenarios import Curve, Panel, ScenarioResult, observed_claim, unjudged
 from gpu_validation._simulate import Verdict, versions
-from theory import Card, InputError, Observed
+from theory import Card, InputError
 
 
 def problem(points: int, width: int, init_scale: float, seed: int):
@@ -138,8 +138,7 @@ def central_field(loss, eta: float, restore: float):
     return field
 
 
-def _observed(card: Card, name: str):
-    return next((c for c in card.claims if isinstance(c, Observed) and c.name == name), None)
+_observed = observed_claim
 
 
 def run(opt: dict, eta: float, steps: int, seed: int, progress=None) -> dict:
@@ -267,9 +266,7 @@ def mlp_flow(card: Card, *, at=None, device="auto", seed=0, steps=None, progress
         verdicts.append(Verdict(claim.name, claim.kind, worst <= claim.rtol,
                                 f"{len(rows)} windows: worst |<S>_GD eta/2 - 1| = {worst:.2%} (tolerance "
                                 f"{claim.rtol:.0%})"))
-    for cl in card.claims:
-        if isinstance(cl, Observed) and cl.name not in judged:
-            verdicts.append(Verdict(cl.name, cl.kind, None, "no observer for this claim in this scenario"))
+    verdicts += unjudged(card, judged)
     ts = tuple(float(i) for i in range(len(gd["loss"])))
     tc = tuple(float(i) for i in range(len(cf["loss"])))
     wx = tuple(float(r["step"]) for r in rows)
@@ -365,9 +362,7 @@ def scalar_rmsprop_toy(card: Card, *, at=None, device="auto", seed=0, steps=None
         verdicts.append(Verdict(ob.name, ob.kind, worst <= ob.rtol,
                                 f"{len(rows)} windows of {win} steps after step {transient}: worst relative gap "
                                 f"{worst:.2e} (median {sorted(rel)[len(rel) // 2]:.2e}; tolerance {ob.rtol:g})"))
-    for cl in card.claims:
-        if isinstance(cl, Observed) and cl.name not in judged:
-            verdicts.append(Verdict(cl.name, cl.kind, None, "no observer for this claim in this scenario"))
+    verdicts += unjudged(card, judged)
     every = max(1, steps // 2000)
     ts = tuple(float(i) for i in range(0, steps, every))
     wx = tuple(float(r["step"]) for r in rows)

@@ -15,16 +15,15 @@ import math
 import sympy as sp
 
 from gpu_validation._device import pick_device
-from gpu_validation._scenarios import Curve, Panel, ScenarioResult, scenario_point
+from gpu_validation._scenarios import Curve, Panel, ScenarioResult, observed_claim, scenario_point, unjudged
 from gpu_validation._simulate import Verdict, versions
-from theory import Card, InputError, Observed
+from theory import Card, InputError
 
 
 _point = scenario_point
 
 
-def _observed(card: Card, name: str):
-    return next((c for c in card.claims if isinstance(c, Observed) and c.name == name), None)
+_observed = observed_claim
 
 
 def central_flow_field(loss_fn, eta: float, edge_reached: bool):
@@ -152,9 +151,7 @@ def toy(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None
         verdicts.append(Verdict(claim.name, claim.kind, worst <= claim.rtol,
                                 f"{len(rows)} windows: worst |<L> - (L(w) + sigma^2/eta)| = {worst * scale:.5f}, "
                                 f"{worst:.3%} of the EoS loss scale {scale:.4f} (tolerance {claim.rtol:.1%})"))
-    for cl in card.claims:
-        if isinstance(cl, Observed) and cl.name not in judged:
-            verdicts.append(Verdict(cl.name, cl.kind, None, "no observer for this claim in this scenario"))
+    verdicts += unjudged(card, judged)
     ts = tuple(float(i) for i in range(steps + 1))
     wx = tuple(float(r["step"]) for r in rows)
     panels = (

@@ -75,6 +75,19 @@ class ScenarioResult:
 Scenario = Callable[..., ScenarioResult]
 
 
+def observed_claim(card, name: str):
+    """The card's Observed claim that the observer ``name`` judges (its ``observer``, else its name), or None."""
+    from theory import Observed
+    return next((c for c in card.claims if isinstance(c, Observed) and (c.observer or c.name) == name), None)
+
+
+def unjudged(card, done) -> list[Verdict]:
+    """A no-verdict entry for every Observed claim of the card that no observer in ``done`` judged."""
+    from theory import Observed
+    return [Verdict(c.name, c.kind, None, "no observer for this claim in this scenario")
+            for c in card.claims if isinstance(c, Observed) and (c.observer or c.name) not in done]
+
+
 def scenario_point(card, at) -> dict[str, float]:
     """A scenario's parameter values by name: the card's simulation bindings with the user's
     ``--at`` overrides, checked against the card's assumptions."""

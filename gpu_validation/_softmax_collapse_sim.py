@@ -20,20 +20,17 @@ from __future__ import annotations
 import math
 import time
 
-from gpu_validation._scenarios import Curve, Panel, ScenarioResult
+from gpu_validation._scenarios import Curve, Panel, ScenarioResult, observed_claim, unjudged
 from gpu_validation._simulate import Verdict, versions
-from theory import Card, InputError, Observed
+from theory import Card, InputError
 
 P_MOD = 113
 
 
-def _claim(card: Card, name: str) -> Observed | None:
-    return next((c for c in card.claims if isinstance(c, Observed) and (c.observer or c.name) == name), None)
+_claim = observed_claim
 
 
-def _unjudged(card: Card, done: set[str]) -> list[Verdict]:
-    return [Verdict(c.name, c.kind, None, "no observer for this claim in this scenario")
-            for c in card.claims if isinstance(c, Observed) and (c.observer or c.name) not in done]
+_unjudged = unjudged
 
 
 def _opt(card: Card, name: str, default: float) -> float:

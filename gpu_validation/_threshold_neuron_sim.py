@@ -13,7 +13,7 @@ import math
 import sympy as sp
 
 from gpu_validation._device import pick_device
-from gpu_validation._scenarios import Curve, Panel, ScenarioResult, scenario_point
+from gpu_validation._scenarios import Curve, Panel, ScenarioResult, scenario_point, unjudged
 from gpu_validation._simulate import Verdict, versions
 from theory import Card, InputError, Observed
 
@@ -90,9 +90,7 @@ def transition(card: Card, *, at=None, device="auto", seed=0, steps=None, progre
                                 f"(2/eta = {edge:g}); gap {gap_meas:.6f} vs claimed {gap_claim:.6f} (relative "
                                 f"{rel:.2%}, tolerance {claim.rtol:.0%})"))
         lines.append(f"above: y_inf^2 = {lo:.8f} .. {hi:.8f}, claimed {want:.8f}")
-    for c in card.claims:
-        if isinstance(c, Observed) and c.name not in done:
-            verdicts.append(Verdict(c.name, c.kind, None, "no observer for this claim in this scenario"))
+    verdicts += unjudged(card, done)
     for s0, s1 in zip(y0sq[g].tolist(), final[g].tolist()):
         lines.append(f"sweep: y0^2 = {s0:9.4f} (eta y0^2/2 = {eta * s0 / 2:.3f}) -> y_inf^2 = {s1:.6f}")
     picks = [0, n // 3, n // 2, (2 * n) // 3, n - 1]

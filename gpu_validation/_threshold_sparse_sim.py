@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 
-from gpu_validation._scenarios import Curve, Panel, ScenarioResult
+from gpu_validation._scenarios import Curve, Panel, ScenarioResult, observed_claim, unjudged
 from gpu_validation._simulate import Verdict, versions
-from theory import Card, InputError, Observed
+from theory import Card, InputError
 
 
 def sparse_data(n: int, d: int, lam: float, noise: float, gen):
@@ -81,7 +81,7 @@ def train(opt: dict, seed: int, factors: list[float]) -> dict:
     for factor in factors:
         eta = factor * 2 / S0
         steps = max(1, round(opt["time"] / factor))     # the same gradient-flow time eta t = time x 2/S0
-        p, bias, losses = p0.clone(), [], []
+        p, bias = p0.clone(), []
         for _ in range(steps):
             g = grad(p)
             p = p - eta * g
@@ -100,8 +100,7 @@ def train(opt: dict, seed: int, factors: list[float]) -> dict:
     return {"S0": S0, "runs": runs}
 
 
-def _observed(card: Card, name: str):
-    return next((c for c in card.claims if isinstance(c, Observed) and c.name == name), None)
+_observed = observed_claim
 
 
 def sweep(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=None) -> ScenarioResult:
@@ -149,9 +148,7 @@ def sweep(card: Card, *, at=None, device="auto", seed=0, steps=None, progress=No
                                 f"[{min(r['edge_ratio'] for r in large):.3f}, "
                                 f"{max(r['edge_ratio'] for r in large):.3f}]"
                                 if large else "no run in range"))
-    for cl in card.claims:
-        if isinstance(cl, Observed) and cl.name not in judged:
-            verdicts.append(Verdict(cl.name, cl.kind, None, "no observer for this claim in this scenario"))
+    verdicts += unjudged(card, judged)
     panels = (
         Panel("learned shared bias vs step size (sparse coding, logistic loss)", "eta / (2/S0)", "tail-mean bias b",
               tuple(Curve(f"seed {seed + s}", tuple(r["factor"] for r in res["runs"]),
